@@ -1,0 +1,39 @@
+"""The wire contract: protobuf messages, MQTT topic tree, units and numpy codecs."""
+
+from proto import xiangjiang_pb2 as pb
+from proto.codec import (
+    BSM_DTYPE,
+    PERCEPTION_DTYPE,
+    SCHEMA_VERSION,
+    CodecError,
+    array_to_bsm_batch,
+    array_to_bsms,
+    array_to_perception,
+    bsm_batch_to_array,
+    bsms_to_array,
+    envelope,
+    now_ns,
+    perception_to_array,
+)
+from proto.topics import Topic, TopicError, parse, subscription, topic
+
+__all__ = [
+    "BSM_DTYPE",
+    "PERCEPTION_DTYPE",
+    "SCHEMA_VERSION",
+    "CodecError",
+    "Topic",
+    "TopicError",
+    "array_to_bsm_batch",
+    "array_to_bsms",
+    "array_to_perception",
+    "bsm_batch_to_array",
+    "bsms_to_array",
+    "envelope",
+    "now_ns",
+    "parse",
+    "pb",
+    "perception_to_array",
+    "subscription",
+    "topic",
+]
