@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "cloud.demo_cli",
     "cloud.serve_cli",
     "roadnet.cli",
+    "ingest.cli",
     "sim.cli",
     "fusion.cli",
     "control.cli",

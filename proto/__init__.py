@@ -1,6 +1,7 @@
 """The wire contract: protobuf messages, MQTT topic tree, units and numpy codecs."""
 
 from proto import xiangjiang_pb2 as pb
+from proto.arrays import DETECTION_DTYPE, VEHICLE_REPORT_DTYPE, empty_detections
 from proto.codec import (
     BSM_DTYPE,
     PERCEPTION_DTYPE,
@@ -19,8 +20,10 @@ from proto.topics import Topic, TopicError, parse, subscription, topic
 
 __all__ = [
     "BSM_DTYPE",
+    "DETECTION_DTYPE",
     "PERCEPTION_DTYPE",
     "SCHEMA_VERSION",
+    "VEHICLE_REPORT_DTYPE",
     "CodecError",
     "Topic",
     "TopicError",
@@ -29,6 +32,7 @@ __all__ = [
     "array_to_perception",
     "bsm_batch_to_array",
     "bsms_to_array",
+    "empty_detections",
     "envelope",
     "now_ns",
     "parse",
