@@ -126,9 +126,7 @@ def perception_to_array(frame: pb.PerceptionFrame) -> npt.NDArray[np.void]:
     if len(frame.confidence_pct) == n:
         out["confidence"] = _col(frame.confidence_pct, np.float32) / 100.0
     elif len(frame.confidence_pct):
-        raise CodecError(
-            f"PerceptionFrame.confidence_pct has {len(frame.confidence_pct)} values, local_id {n}"
-        )
+        raise CodecError(f"PerceptionFrame.confidence_pct has {len(frame.confidence_pct)} values, local_id {n}")
     else:
         out["confidence"] = 1.0
     for c in ("cov_ee", "cov_en", "cov_nn"):

@@ -33,9 +33,7 @@ def _perception(n: int, rng: np.random.Generator, cov: bool) -> np.ndarray:
 def test_perception_round_trip(n: int, cov: bool) -> None:
     rng = np.random.default_rng(n)
     a = _perception(n, rng, cov)
-    wire = proto.envelope(
-        "rsu-1", 3, perception=proto.array_to_perception(a, "rsu-1", 123)
-    ).SerializeToString()
+    wire = proto.envelope("rsu-1", 3, perception=proto.array_to_perception(a, "rsu-1", 123)).SerializeToString()
     env = pb.Envelope.FromString(wire)
     assert env.WhichOneof("body") == "perception" and env.seq == 3 and env.schema_version == 1
     b = proto.perception_to_array(env.perception)

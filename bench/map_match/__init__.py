@@ -1,0 +1,1 @@
+"""Map-matching throughput: roadnet's grid matcher against shapely's STRtree on the same points."""
