@@ -1,7 +1,13 @@
 """The wire contract: protobuf messages, MQTT topic tree, units and numpy codecs."""
 
 from proto import xiangjiang_pb2 as pb
-from proto.arrays import DETECTION_DTYPE, VEHICLE_REPORT_DTYPE, empty_detections
+from proto.arrays import (
+    DETECTION_DTYPE,
+    LANE_STATE_DTYPE,
+    VEHICLE_REPORT_DTYPE,
+    empty_detections,
+    empty_lane_states,
+)
 from proto.codec import (
     BSM_DTYPE,
     PERCEPTION_DTYPE,
@@ -21,6 +27,7 @@ from proto.topics import Topic, TopicError, parse, subscription, topic
 __all__ = [
     "BSM_DTYPE",
     "DETECTION_DTYPE",
+    "LANE_STATE_DTYPE",
     "PERCEPTION_DTYPE",
     "SCHEMA_VERSION",
     "VEHICLE_REPORT_DTYPE",
@@ -33,6 +40,7 @@ __all__ = [
     "bsm_batch_to_array",
     "bsms_to_array",
     "empty_detections",
+    "empty_lane_states",
     "envelope",
     "now_ns",
     "parse",

@@ -57,6 +57,35 @@ VEHICLE_REPORT_DTYPE = np.dtype(
 )
 
 
+#: The state of every lane of the map at one instant, shape (L,), indexed by roadnet lane index.
+#: count vehicles on the lane; halting = of them slower than 0.5 m/s; queue_m = metres from the
+#: stop line back to the farthest halting vehicle of the queue touching it; queue_veh = vehicles
+#: in that queue; mean_speed m/s (NaN when empty); occupancy 0..1 (vehicle length on the lane /
+#: lane length); flow veh/s over the stop line (smoothed); gap_s = seconds since a vehicle last
+#: entered the 30 m before the stop line (detector gap, inf when none seen); density veh/m.
+LANE_STATE_DTYPE = np.dtype(
+    [
+        ("count", np.int32),
+        ("halting", np.int32),
+        ("queue_m", np.float64),
+        ("queue_veh", np.int32),
+        ("mean_speed", np.float64),
+        ("occupancy", np.float64),
+        ("flow", np.float64),
+        ("gap_s", np.float64),
+        ("density", np.float64),
+    ]
+)
+
+
+def empty_lane_states(n_lanes: int) -> np.ndarray:
+    """Lane states of an empty road, shape (n_lanes,)."""
+    a = np.zeros(n_lanes, dtype=LANE_STATE_DTYPE)
+    a["mean_speed"] = np.nan
+    a["gap_s"] = np.inf
+    return a
+
+
 def empty_detections(n: int = 0) -> np.ndarray:
     """An array of ``n`` detections with NaN velocity and covariance, shape (n,)."""
     a = np.zeros(n, dtype=DETECTION_DTYPE)

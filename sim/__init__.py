@@ -1,0 +1,1 @@
+"""The CARLA-free city simulator: traffic engine, virtual field devices, scenarios and KPIs."""
