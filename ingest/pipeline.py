@@ -1,0 +1,239 @@
+"""The synchronous ingest pipeline: route, rate-limit, decode, validate, sequence, batch; no I/O."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Final, Literal
+
+from google.protobuf.message import Message
+
+from ingest import bodies
+from ingest.batch import Batch, Batcher
+from ingest.deadletter import DeadLetter, DeadLetterRing
+from ingest.decode import Decoder
+from ingest.items import Decoded, Rejection, Route
+from ingest.limits import Limits
+from ingest.logthrottle import RejectionLog
+from ingest.metrics import Metrics, render_prometheus
+from ingest.ratelimit import RateLimiter
+from ingest.reasons import Reason
+from ingest.sensors import SensorRegistry
+from ingest.sequence import SequenceTracker
+from ingest.stdframe import StdDecoder, load_std_decoder
+from proto import pb
+from roadnet.frames import Frame
+
+LOG = logging.getLogger("xiangjiang.ingest")
+
+#: Reasons whose messages are counted and logged but not kept as dead letters: a flooding
+#: sender must not flush the ring or double the broker's load.
+NOT_KEPT: Final = frozenset({Reason.RATE_LIMITED})
+
+_STD_CHECKS: Final[dict[type[Message], Callable[..., bodies.Outcome]]] = {
+    pb.PerceptionFrame: bodies.perception,
+    pb.Bsm: lambda *a: bodies.bsm(*a, pinned=False),
+    pb.Spat: lambda *a: bodies.spat(*a, pinned=False),
+}
+#: Standard messages ingest passes over without error (MAP, RSI: not part of the live picture).
+_STD_IGNORED: Final = (pb.MapData, pb.RoadsideInfo)
+
+
+class IngestPipeline:
+    """Everything ingest does to a message, synchronously: :meth:`feed` one, :meth:`drain` a tick.
+
+    ``feed`` never raises: each message is either accepted (maybe held for reordering) or
+    rejected, counted by reason in :attr:`metrics`, logged (throttled) and kept in
+    :attr:`dead_letters`; ``on_dead_letter`` (set by the service) sees each one kept.
+
+    Parameters
+    ----------
+    frame
+        The map's local frame (positions and headings of the batches).
+    limits
+        Bounds (skew, reorder, rate, ranges).
+    std_decoder
+        Decoder for standard-message frames; ``"auto"`` uses the ``codec`` package when it is
+        importable (see :mod:`ingest.stdframe`).
+    sensors
+        Sensor-index registry to share (a new one when ``None``).
+    dead_letter_ring
+        Dead letters kept in memory.
+    state_ttl_s
+        SPaT / parking / lamp entries older than this are dropped from the batches.
+    logger
+        Where rejections (throttled) and internal errors go.
+    """
+
+    def __init__(
+        self,
+        *,
+        frame: Frame,
+        limits: Limits | None = None,
+        std_decoder: StdDecoder | Literal["auto"] | None = "auto",
+        sensors: SensorRegistry | None = None,
+        dead_letter_ring: int = 1000,
+        state_ttl_s: float = 60.0,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self.limits = limits or Limits()
+        self.decoder = Decoder(limits=self.limits)
+        self.rate = RateLimiter(rate_per_s=self.limits.rate_per_s, burst=self.limits.burst)
+        self.batcher = Batcher(frame, sensors=sensors, state_ttl_s=state_ttl_s)
+        self.std_decoder = load_std_decoder() if std_decoder == "auto" else std_decoder
+        self.trackers: dict[str, SequenceTracker[Decoded]] = {}
+        self.metrics = Metrics()
+        self.dead_letters = DeadLetterRing(dead_letter_ring)
+        self.on_dead_letter: Callable[[DeadLetter], None] | None = None
+        self.logger = logger or LOG
+        self._log = RejectionLog(self.logger)
+        self._holding: set[str] = set()
+        self._hold_ns = int(self.limits.reorder_hold_s * 1e9)
+
+    # -- per message ---------------------------------------------------------------------
+    def feed(self, topic: str, payload: bytes, recv_ns: int) -> Rejection | None:
+        """Take one MQTT message.
+
+        Parameters
+        ----------
+        topic
+            Topic name it arrived on.
+        payload
+            Raw payload.
+        recv_ns
+            Platform receive time, ns since the epoch.
+
+        Returns
+        -------
+        Rejection or None
+            The rejection (already counted, logged and kept), or ``None`` when accepted.
+        """
+        self.metrics.received += 1
+        try:
+            route = self.decoder.route(topic)
+            if isinstance(route, str):
+                return self._reject(Rejection(Reason.BAD_TOPIC, route, topic), payload, recv_ns)
+            if not self.rate.allow(route.sender, recv_ns):
+                rej = Rejection(Reason.RATE_LIMITED, f"above {self.limits.rate_per_s:g} msg/s", topic, route.sender)
+                return self._reject(rej, payload, recv_ns)
+            if route.std:
+                return self._feed_std(route, payload, recv_ns)
+            d = self.decoder.decode_routed(route, payload, recv_ns)
+            if isinstance(d, Rejection):
+                return self._reject(d, payload, recv_ns)
+            tracker = self.trackers.get(d.sender)
+            if tracker is None:
+                tracker = self.trackers[d.sender] = SequenceTracker(
+                    window=self.limits.reorder_window,
+                    hold_ns=self._hold_ns,
+                    history=self.limits.duplicate_history,
+                )
+            out = tracker.offer(d.seq, recv_ns, d)
+            if isinstance(out, Reason):
+                rej = Rejection(out, f"seq {d.seq}, next expected {tracker.expected}", topic, d.sender)
+                return self._reject(rej, payload, recv_ns)
+            if tracker.held:
+                self._holding.add(d.sender)
+            add = self.batcher.add
+            for item in out:
+                add(item)
+            self.metrics.accept(d.kind.name.lower(), (recv_ns - d.sent_ns) / 1e6)
+            return None
+        except Exception as exc:  # a bug in ingest: keep the message and the service alive
+            self.logger.exception("ingest: internal error on %s", topic)
+            return self._reject(Rejection(Reason.INTERNAL_ERROR, repr(exc), topic), payload, recv_ns)
+
+    def _feed_std(self, route: Route, payload: bytes, recv_ns: int) -> Rejection | None:
+        if self.std_decoder is None:
+            rej = Rejection(Reason.STD_UNAVAILABLE, "no standard codec installed", route.topic, route.sender)
+            return self._reject(rej, payload, recv_ns)
+        if len(payload) > self.limits.max_payload_bytes:
+            rej = Rejection(Reason.TOO_LARGE, f"{len(payload)} bytes", route.topic, route.sender)
+            return self._reject(rej, payload, recv_ns)
+        try:
+            msgs = self.std_decoder(payload)
+        except Exception as exc:  # codec.CodecError, or anything a foreign decoder raises
+            rej = Rejection(Reason.STD_DECODE_ERROR, f"{type(exc).__name__}: {exc}", route.topic, route.sender)
+            return self._reject(rej, payload, recv_ns)
+        items: list[Decoded] = []
+        for msg in msgs:
+            check = _STD_CHECKS.get(type(msg))
+            if check is None:
+                if isinstance(msg, _STD_IGNORED):
+                    continue
+                rej = Rejection(
+                    Reason.UNKNOWN_BODY, f"standard message decoded to {type(msg).__name__}", route.topic, route.sender
+                )
+                return self._reject(rej, payload, recv_ns)
+            r = check(route, msg, -1, recv_ns, recv_ns, 0, self.limits)
+            if not isinstance(r, Decoded):
+                return self._reject(Rejection(r[0], r[1], route.topic, route.sender), payload, recv_ns)
+            items.append(r)
+        for item in items:
+            self.batcher.add(item)
+        self.metrics.accept("std_frame", 0.0)
+        return None
+
+    def _reject(self, rej: Rejection, payload: bytes, recv_ns: int) -> Rejection:
+        self.metrics.rejected[rej.reason] += 1
+        self._log(rej, recv_ns)
+        if rej.reason not in NOT_KEPT:
+            dl = DeadLetter(rej.reason, rej.detail, rej.topic, rej.sender, payload, recv_ns)
+            self.dead_letters.add(dl)
+            if self.on_dead_letter is not None:
+                self.on_dead_letter(dl)
+        return rej
+
+    # -- per tick ------------------------------------------------------------------------
+    def drain(self, now_ns: int | None = None) -> Batch:
+        """Release held messages whose hold expired, then everything collected as one :class:`Batch`.
+
+        Parameters
+        ----------
+        now_ns
+            Platform time, ns since the epoch (now when ``None``).
+        """
+        now = time.time_ns() if now_ns is None else now_ns
+        for sender in list(self._holding):
+            tracker = self.trackers[sender]
+            for item in tracker.release(now):
+                self.batcher.add(item)
+            if not tracker.held:
+                self._holding.discard(sender)
+        batch = self.batcher.drain(now)
+        m = self.metrics
+        m.tick(now)
+        m.counters["detections"] = m.counters.get("detections", 0) + len(batch.detections)
+        m.counters["vehicle_reports"] = m.counters.get("vehicle_reports", 0) + len(batch.reports)
+        return batch
+
+    @property
+    def held(self) -> int:
+        """Messages held for reordering."""
+        return sum(self.trackers[s].held for s in self._holding)
+
+    def sequence_stats(self) -> dict[str, int]:
+        """Totals over all senders: ``gaps``, ``reordered``, ``resets`` (duplicates and stale are rejections)."""
+        trs: Iterable[SequenceTracker[Any]] = self.trackers.values()
+        stats = {"gaps": 0, "reordered": 0, "resets": 0}
+        for t in trs:
+            stats["gaps"] += t.gaps
+            stats["reordered"] += t.reordered
+            stats["resets"] += t.resets
+        return stats
+
+    def prometheus(self, *, prefix: str = "xj_ingest") -> str:
+        """The metrics in Prometheus text format, with sequence totals, queue depths and sensor clock offsets."""
+        m = self.metrics
+        for k, v in self.sequence_stats().items():
+            m.counters[f"sequence_{k}"] = v
+        m.counters["dead_letters"] = self.dead_letters.total
+        m.gauges["held_for_reorder"] = self.held
+        m.gauges["pending_for_batch"] = self.batcher.pending
+        m.gauges["senders"] = len(self.trackers)
+        m.gauges["sensors"] = len(self.batcher.sensors)
+        # offsets of the sensors' devices only: one gauge per OBU would swamp the exposition
+        devices = {name.partition(":")[0] for name in self.batcher.sensors.names}
+        offsets = {k: v for k, v in self.decoder.clocks.snapshot().items() if k in devices}
+        return render_prometheus(m, prefix=prefix, clock_offsets_s=offsets)
