@@ -1,0 +1,31 @@
+"""Multi-sensor tracking and the traffic picture, over arrays of all objects at once."""
+
+from fusion.assignment import assign
+from fusion.association import GNNAssociator
+from fusion.attributes import AttributeVoter
+from fusion.deleter import MissDeleter
+from fusion.gating import CHI2_2D_999, MahalanobisGate
+from fusion.grid import grid_pairs
+from fusion.initiator import MofNInitiator
+from fusion.measurements import NoiseDefaults
+from fusion.predictor import KalmanPredictor
+from fusion.tracker import Tracker
+from fusion.tracks import TRACK_DTYPE, TrackStore
+from fusion.updater import KalmanUpdater
+
+__all__ = [
+    "CHI2_2D_999",
+    "TRACK_DTYPE",
+    "AttributeVoter",
+    "GNNAssociator",
+    "KalmanPredictor",
+    "KalmanUpdater",
+    "MahalanobisGate",
+    "MissDeleter",
+    "MofNInitiator",
+    "NoiseDefaults",
+    "TrackStore",
+    "Tracker",
+    "assign",
+    "grid_pairs",
+]

@@ -1,0 +1,67 @@
+"""Uniform-grid neighbour search: candidate pairs as a (2, n) index array.
+
+The smaller point set is bucketed into square cells by sorting its cell keys; every point of
+the other looks at the 3 x 3 block of cells around it, read as three contiguous key ranges (one
+per row of the block). Building is O(n log n + cells) for the smaller set, querying O(m + pairs).
+The grid is capped at :data:`MAX_CELLS_PER_POINT` cells per point: a sparse spread of points
+gets larger cells rather than a huge table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fusion.arraytypes import FloatArray, IntArray
+from fusion.indexing import ragged_ranges
+
+#: Upper bound on grid cells per point (plus a constant), which bounds memory and build time.
+MAX_CELLS_PER_POINT = 8
+_MIN_CELLS = 4096
+
+
+def grid_pairs(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
+    """Pairs of points that may lie within ``radius`` of each other.
+
+    Parameters
+    ----------
+    a
+        (n, 2) points, m (finite).
+    b
+        (m, 2) points, m (finite).
+    radius
+        Search radius, m (> 0).
+
+    Returns
+    -------
+    pairs
+        (2, k) int64: row 0 indexes ``a``, row 1 indexes ``b``. Every pair closer than
+        ``radius`` is included; others in neighbouring cells may be too (filter them).
+    """
+    n, m = len(a), len(b)
+    if n == 0 or m == 0:
+        return np.zeros((2, 0), dtype=np.int64)
+    if n > m:
+        return grid_pairs(b, a, radius)[::-1]
+    ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    lo = np.array([min(ax.min(), bx.min()), min(ay.min(), by.min())])
+    hi = np.array([max(ax.max(), bx.max()), max(ay.max(), by.max())])
+    extent = np.maximum(hi - lo, 1e-9)
+    cell = float(radius)
+    budget = MAX_CELLS_PER_POINT * (n + m) + _MIN_CELLS
+    if (extent[0] / cell + 3) * (extent[1] / cell + 3) > budget:
+        cell = float(np.sqrt(extent[0] * extent[1] / budget)) * 1.05
+        cell = max(cell, float(extent.max()) / (budget - 3) * 1.05)
+    nx = int(extent[0] // cell) + 3
+    ny = int(extent[1] // cell) + 3
+    # cells with a one-cell border, so that neighbours of any point exist
+    ka = ((ay - lo[1]) // cell).astype(np.int64) * nx + ((ax - lo[0]) // cell).astype(np.int64) + (nx + 1)
+    order = np.argsort(ka, kind="stable")
+    start = np.zeros(nx * ny + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ka, minlength=nx * ny), out=start[1:])
+    kb = ((by - lo[1]) // cell).astype(np.int64) * nx + ((bx - lo[0]) // cell).astype(np.int64) + (nx + 1)
+    # three rows of the 3 x 3 block: contiguous keys (row y, columns x-1 .. x+1)
+    keys = (kb[:, None] + np.array([-nx, 0, nx], dtype=np.int64)).ravel()
+    first = start[keys - 1]
+    last = start[keys + 2]
+    owner, pos = ragged_ranges(first, last)
+    return np.stack([order[pos], owner // 3])

@@ -1,0 +1,130 @@
+"""Initiation role: tentative tracks from unassigned measurements, confirmed M-of-N.
+
+A new track starts at its measurement (position and, when measured, velocity; otherwise zero
+velocity with a broad prior) and is tentative until it has been updated in ``m`` of its first
+``n`` ticks. A tentative track that can no longer reach ``m`` is reported as failed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from fusion.arraytypes import BoolArray, FloatArray
+from fusion.grid import grid_pairs
+from fusion.measurements import Measurements
+from fusion.tracks import TrackStore
+from fusion.updater import mahalanobis2
+
+
+class MofNInitiator:
+    """M-of-N initiation.
+
+    Parameters
+    ----------
+    m, n
+        Confirm after updates in ``m`` of the first ``n`` ticks (``1 <= m <= n <= 32``).
+    velocity_sd
+        Prior standard deviation of an unmeasured velocity component, m/s.
+    """
+
+    def __init__(self, m: int = 3, n: int = 4, velocity_sd: float = 10.0) -> None:
+        if not 1 <= m <= n <= 32:
+            raise ValueError(f"M-of-N needs 1 <= m <= n <= 32, got m={m}, n={n}")
+        self.m = int(m)
+        self.n = int(n)
+        self.velocity_sd = float(velocity_sd)
+        self._mask = np.uint32((1 << self.n) - 1)
+
+    def initiate(self, meas: Measurements) -> tuple[FloatArray, FloatArray]:
+        """Initial states of new tracks at the measurements' own times.
+
+        Parameters
+        ----------
+        meas
+            ``k`` measurements, one per new track.
+
+        Returns
+        -------
+        x
+            (k, 4) states.
+        P
+            (k, 4, 4) covariances.
+        """
+        k = len(meas)
+        known = np.isfinite(meas.v).all(axis=1)
+        x = np.zeros((k, 4))
+        x[:, 0:2] = meas.z
+        x[known, 2:4] = meas.v[known]
+        P = np.zeros((k, 4, 4))
+        P[:, 0:2, 0:2] = meas.R
+        P[:, 2, 2] = P[:, 3, 3] = self.velocity_sd**2
+        P[known, 2:4, 2:4] = meas.Rv[known]
+        return x, P
+
+    def _hits_in_window(self, store: TrackStore) -> FloatArray:
+        return np.asarray(np.bitwise_count(store.hist & self._mask), dtype=np.float64)
+
+    def confirm(self, store: TrackStore) -> None:
+        """Mark tentative tracks with ``m`` hits in their window as confirmed (in place)."""
+        store.confirmed |= self._hits_in_window(store) >= self.m
+
+    def failed(self, store: TrackStore) -> BoolArray:
+        """Tentative tracks that can no longer be confirmed, shape (n_tracks,)."""
+        missed = np.minimum(store.ticks, self.n) - self._hits_in_window(store)
+        return np.asarray(~store.confirmed & (missed > self.n - self.m))
+
+
+def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_radius: float) -> BoolArray:
+    """Which unassigned measurements start a track, so that overlapping sensors start one each.
+
+    Measurements of different scans that gate with each other (squared Mahalanobis distance of
+    their difference under ``R_i + R_j`` plus the velocity prior over their time difference)
+    form clusters; in each cluster the scan with the most members seeds one track per member,
+    ties going to the lowest scan. The others are left to be associated to the new tracks.
+
+    Parameters
+    ----------
+    meas
+        ``k`` unassigned measurements.
+    threshold
+        Gate on the squared Mahalanobis distance.
+    velocity_sd
+        Prior velocity standard deviation, m/s.
+    max_radius
+        Largest spatial gate half-width, m.
+
+    Returns
+    -------
+    seed
+        (k,) bool.
+    """
+    k = len(meas)
+    if k <= 1 or int(meas.scan.min()) == int(meas.scan.max()):
+        return np.ones(k, dtype=np.bool_)
+    dtau = float(meas.tau.max() - meas.tau.min())
+    r_max = float(max(meas.R[:, 0, 0].max(), meas.R[:, 1, 1].max()))
+    radius = min(float(np.sqrt(threshold * (2.0 * r_max + (dtau * velocity_sd) ** 2))), max_radius)
+    i, j = grid_pairs(meas.z, meas.z, radius)
+    keep = (i < j) & (meas.scan[i] != meas.scan[j])
+    i, j = i[keep], j[keep]
+    S = meas.R[i] + meas.R[j]
+    dt2 = (meas.tau[i] - meas.tau[j]) ** 2 * velocity_sd**2
+    S[:, 0, 0] += dt2
+    S[:, 1, 1] += dt2
+    near = mahalanobis2((meas.z[i] - meas.z[j]).T, S.transpose(1, 2, 0)) <= threshold
+    graph = coo_matrix((np.ones(int(near.sum())), (i[near], j[near])), shape=(k, k))
+    _, comp = connected_components(graph, directed=False)
+    comp = comp.astype(np.int64)
+    n_scans = int(meas.scan.max()) + 1
+    key = comp * n_scans + meas.scan
+    keys, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    kcomp = keys // n_scans
+    # per component, the key with most members (lowest scan on ties): sort and take the first
+    order = np.lexsort((keys % n_scans, -counts, kcomp))
+    first = np.ones(len(order), dtype=np.bool_)
+    first[1:] = kcomp[order][1:] != kcomp[order][:-1]
+    best = np.zeros(len(keys), dtype=np.bool_)
+    best[order[first]] = True
+    return np.asarray(best[inv.reshape(-1)])

@@ -1,0 +1,180 @@
+"""Measurement columns of one tick, from roadside detections or connected-vehicle reports.
+
+All sensors' frames of a tick are handled together (merged scans): each measurement keeps its
+own time as ``tau`` = measurement time minus tick time, and its frame as ``scan`` (one scan per
+distinct ``(sensor, t)``), so that association lets a track take at most one measurement per
+scan and the update relates the measurement to the tick-time state by ``H(tau)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+import numpy.typing as npt
+
+from fusion.arraytypes import BoolArray, FloatArray, IntArray, StructArray
+from fusion.indexing import compact
+
+
+@dataclass(frozen=True)
+class NoiseDefaults:
+    """Measurement noise used where an input does not state its own.
+
+    Parameters
+    ----------
+    position_var
+        Detection position variance per axis, m^2.
+    velocity_var
+        Detection velocity variance per axis, (m/s)^2.
+    report_position_var
+        Connected-vehicle (BSM) position variance per axis, m^2.
+    report_velocity_var
+        Connected-vehicle velocity variance per axis, (m/s)^2.
+    detection_weight
+        Vote weight of a detection per unit of its confidence.
+    report_weight
+        Vote weight of one report (reports override votes anyway; this counts for their size).
+    """
+
+    position_var: float = 1.0
+    velocity_var: float = 1.0
+    report_position_var: float = 0.25
+    report_velocity_var: float = 0.09
+    detection_weight: float = 1.0
+    report_weight: float = 10.0
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """Columns of ``m`` measurements.
+
+    Attributes
+    ----------
+    z
+        (m, 2) positions, m.
+    R
+        (m, 2, 2) position covariances, m^2.
+    tau
+        (m,) measurement time minus tick time, s.
+    v
+        (m, 2) velocities m/s, NaN where unknown.
+    Rv
+        (m, 2, 2) velocity covariances, (m/s)^2.
+    scan
+        (m,) int64 scan index: one per distinct (sensor, time) frame.
+    cls
+        (m,) uint8 ObjectClass, 0 unknown.
+    weight
+        (m,) float32 vote weight (confidence).
+    length, width
+        (m,) float32 sizes m, 0 unknown.
+    """
+
+    z: FloatArray
+    R: FloatArray
+    tau: FloatArray
+    v: FloatArray
+    Rv: FloatArray
+    scan: IntArray
+    cls: npt.NDArray[np.uint8]
+    weight: npt.NDArray[np.float32]
+    length: npt.NDArray[np.float32]
+    width: npt.NDArray[np.float32]
+
+    def __len__(self) -> int:
+        return len(self.z)
+
+    def take(self, idx: IntArray | BoolArray) -> Measurements:
+        """The measurements selected by an index or mask."""
+        return Measurements(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+
+def _diag(var: FloatArray) -> FloatArray:
+    out = np.zeros((len(var), 2, 2))
+    out[:, 0, 0] = var
+    out[:, 1, 1] = var
+    return out
+
+
+def valid_detections(det: StructArray) -> BoolArray:
+    """Rows of a ``DETECTION_DTYPE`` array that can be used: finite t, x, y. Shape (N,)."""
+    return np.asarray(np.isfinite(det["t"]) & np.isfinite(det["x"]) & np.isfinite(det["y"]))
+
+
+def scan_index(sensor: npt.ArrayLike, t: FloatArray) -> IntArray:
+    """Compact index (0 .. S-1) of each row's frame, a frame being a distinct (sensor, time).
+
+    Parameters
+    ----------
+    sensor
+        (m,) sensor numbers.
+    t
+        (m,) times s; equal to the microsecond within one frame.
+
+    Returns
+    -------
+    scan
+        (m,) int64.
+    """
+    if len(t) == 0:
+        return np.zeros(0, dtype=np.int64)
+    rank, n_sensors = compact(sensor)
+    if t.min() == t.max():  # every frame at one time: the common, synchronous case
+        return rank
+    us = np.rint((t - t.min()) * 1e6).astype(np.int64)
+    return compact(us * n_sensors + rank)[0]
+
+
+def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> Measurements:
+    """Measurements from a ``DETECTION_DTYPE`` array (all rows valid), shape (m,).
+
+    A row's own covariance ``r_xx, r_xy, r_yy`` is used when finite and positive definite,
+    else ``noise.position_var``. Velocities with a NaN component count as unknown.
+    """
+    m = len(det)
+    R = _diag(np.full(m, noise.position_var))
+    rxx = det["r_xx"].astype(np.float64)
+    rxy = det["r_xy"].astype(np.float64)
+    ryy = det["r_yy"].astype(np.float64)
+    own = np.isfinite(rxx) & np.isfinite(rxy) & np.isfinite(ryy) & (rxx > 0) & (rxx * ryy - rxy * rxy > 0)
+    R[own, 0, 0] = rxx[own]
+    R[own, 0, 1] = R[own, 1, 0] = rxy[own]
+    R[own, 1, 1] = ryy[own]
+    v = np.stack([det["vx"], det["vy"]], axis=1).astype(np.float64)
+    v[~np.isfinite(v).all(axis=1)] = np.nan
+    tt = det["t"].astype(np.float64)
+    conf = det["confidence"].astype(np.float32)
+    conf = np.where(np.isfinite(conf), np.clip(conf, 0.0, 1.0), 1.0).astype(np.float32)
+    return Measurements(
+        z=np.stack([det["x"], det["y"]], axis=1).astype(np.float64),
+        R=R,
+        tau=tt - t,
+        v=v,
+        Rv=_diag(np.full(m, noise.velocity_var)),
+        scan=scan_index(det["sensor"], tt),
+        cls=det["cls"].astype(np.uint8),
+        weight=(conf * np.float32(noise.detection_weight)).astype(np.float32),
+        length=np.nan_to_num(det["length"].astype(np.float32)),
+        width=np.nan_to_num(det["width"].astype(np.float32)),
+    )
+
+
+def from_reports(rep: StructArray, t: float, noise: NoiseDefaults) -> Measurements:
+    """Measurements from a ``VEHICLE_REPORT_DTYPE`` array (one row per vehicle), shape (m,).
+
+    Each report is its own scan. Velocity comes from ``vx, vy``.
+    """
+    m = len(rep)
+    return Measurements(
+        z=np.stack([rep["x"], rep["y"]], axis=1).astype(np.float64),
+        R=_diag(np.full(m, noise.report_position_var)),
+        tau=rep["t"].astype(np.float64) - t,
+        v=np.stack([rep["vx"], rep["vy"]], axis=1).astype(np.float64),
+        Rv=_diag(np.full(m, noise.report_velocity_var)),
+        scan=np.arange(m, dtype=np.int64),
+        cls=rep["cls"].astype(np.uint8),
+        weight=np.full(m, noise.report_weight, dtype=np.float32),
+        length=np.nan_to_num(rep["length"].astype(np.float32)),
+        width=np.nan_to_num(rep["width"].astype(np.float32)),
+    )

@@ -1,0 +1,81 @@
+"""Prediction role: move every track's state and covariance forward in time at once.
+
+The motion model is nearly-constant velocity in the plane (white-noise acceleration with
+spectral density ``q`` per axis), state ``[x, y, vx, vy]``::
+
+    F(dt) = [[I, dt I], [0, I]]        Q(dt) = q [[dt^3/3 I, dt^2/2 I], [dt^2/2 I, dt I]]
+
+``F P F^T`` is applied in place with slice arithmetic (no per-track matrices are built). A
+negative ``dt`` (a sensor frame slightly older than the tracks) moves the mean back exactly and
+adds ``Q(|dt|)``: a conservative retrodiction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from fusion.arraytypes import FloatArray
+
+
+def transition_matrix(dt: float) -> FloatArray:
+    """``F(dt)``, shape (4, 4), for state ``[x, y, vx, vy]`` (dt in s)."""
+    f = np.eye(4)
+    f[0, 2] = f[1, 3] = dt
+    return f
+
+
+def process_noise(dt: float, q: float) -> FloatArray:
+    """``Q(dt)``, shape (4, 4), for spectral density ``q`` (m^2/s^3) and ``|dt|`` s."""
+    a = abs(dt)
+    out = np.zeros((4, 4))
+    out[0, 0] = out[1, 1] = q * a**3 / 3.0
+    out[0, 2] = out[2, 0] = out[1, 3] = out[3, 1] = q * a**2 / 2.0
+    out[2, 2] = out[3, 3] = q * a
+    return out
+
+
+class KalmanPredictor:
+    """Nearly-constant-velocity Kalman prediction of all tracks.
+
+    Parameters
+    ----------
+    q
+        Acceleration noise spectral density per axis, m^2/s^3.
+    """
+
+    def __init__(self, q: float = 2.0) -> None:
+        self.q = float(q)
+
+    def predict(self, x: FloatArray, P: FloatArray, dt: float | npt.ArrayLike) -> None:
+        """Predict in place.
+
+        Parameters
+        ----------
+        x
+            (N, 4) states, overwritten.
+        P
+            (N, 4, 4) covariances, overwritten.
+        dt
+            Time step(s) in s: a scalar or shape (N,).
+        """
+        d = np.asarray(dt, dtype=np.float64)
+        if d.ndim == 0 and d == 0.0:
+            return
+        d1 = d[:, None] if d.ndim else d
+        d2 = d[:, None, None] if d.ndim else d
+        a = np.abs(d)
+        x[:, 0:2] += d1 * x[:, 2:4]
+        P[:, 0:2, :] += d2 * P[:, 2:4, :]
+        P[:, :, 0:2] += d2 * P[:, :, 2:4]
+        q3 = self.q * a**3 / 3.0
+        q2 = self.q * a**2 / 2.0
+        q1 = self.q * a
+        P[:, 0, 0] += q3
+        P[:, 1, 1] += q3
+        P[:, 0, 2] += q2
+        P[:, 2, 0] += q2
+        P[:, 1, 3] += q2
+        P[:, 3, 1] += q2
+        P[:, 2, 2] += q1
+        P[:, 3, 3] += q1

@@ -1,0 +1,341 @@
+"""The multi-sensor tracker: one tick of all sensors' detections and vehicles' reports at once.
+
+A tick at time ``t``:
+
+1. every track is predicted to ``t`` (one vectorised predict);
+2. connected-vehicle reports (BSMs) are fused: a report goes to the track that already carries
+   its vehicle id, else to a gated anonymous track (which takes the identity), else it starts a
+   confirmed track of its own;
+3. all roadside detections of the tick are associated in one pass (merged scans): gated over a
+   spatial grid, then global nearest neighbour, each track taking at most one detection per
+   sensor frame; detections from overlapping sensors therefore update one track, sequentially
+   and in time order, each through ``H(tau)`` for its own time offset ``tau`` from ``t``;
+4. unassigned detections start tentative tracks, one per object however many sensors saw it;
+5. M-of-N confirmation, deletion, and the table of confirmed tracks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from fusion.arraytypes import BoolArray, IntArray, StructArray
+from fusion.association import GNNAssociator
+from fusion.attributes import AttributeVoter
+from fusion.deleter import MissDeleter
+from fusion.gating import MahalanobisGate
+from fusion.identity import IdentityTable
+from fusion.indexing import compact
+from fusion.initiator import MofNInitiator, birth_seeds
+from fusion.measurements import Measurements, NoiseDefaults, from_detections, from_reports, valid_detections
+from fusion.predictor import KalmanPredictor
+from fusion.roles import Associator, Deleter, Gate, Initiator, Predictor, Updater, Voter
+from fusion.tracks import TRACK_DTYPE, TrackStore
+from fusion.updater import KalmanUpdater, combine
+
+
+def _empty_pairs() -> IntArray:
+    return np.zeros((2, 0), dtype=np.int64)
+
+
+def _layers(rows: IntArray, n: int) -> IntArray:
+    """Layer of each entry so that every layer holds each row at most once, shape (k,)."""
+    layer = np.zeros(len(rows), dtype=np.int64)
+    left = np.arange(len(rows))
+    k = 0
+    while len(left):
+        first = np.full(n, len(rows), dtype=np.int64)
+        np.minimum.at(first, rows[left], left)
+        take = first[rows[left]] == left
+        layer[left[take]] = k
+        left = left[~take]
+        k += 1
+    return layer
+
+
+class Tracker:
+    """Multi-sensor, multi-target tracker over arrays of all tracks.
+
+    Every component is optional and replaceable: anything with the methods of its role in
+    :mod:`fusion.roles` will do (tests pass fakes).
+
+    Parameters
+    ----------
+    predictor
+        ``predict(x, P, dt)`` in place; default :class:`KalmanPredictor` (q = 2 m^2/s^3).
+    gate
+        ``gate(x, P, meas, scale) -> (pairs, d2, cost)`` plus ``threshold`` and ``max_radius``; default
+        :class:`MahalanobisGate`.
+    associator
+        ``associate(pairs, cost, scan) -> assigned``; default :class:`GNNAssociator`.
+    updater
+        ``update`` / ``update_velocity`` in place; default :class:`KalmanUpdater`.
+    initiator
+        ``initiate``, ``confirm``, ``failed`` and ``velocity_sd``; default :class:`MofNInitiator`.
+    deleter
+        ``delete(store) -> mask``; default :class:`MissDeleter`.
+    voter
+        ``vote`` and ``resolve``; default :class:`AttributeVoter`.
+    noise
+        Measurement noise where inputs do not state it.
+    birth_exclusion
+        An unassigned detection within this many gates (threshold multiple) of a confirmed track
+        starts no track: it is that track's outlier, or clutter beside it.
+    """
+
+    def __init__(
+        self,
+        *,
+        predictor: Predictor | None = None,
+        gate: Gate | None = None,
+        associator: Associator | None = None,
+        updater: Updater | None = None,
+        initiator: Initiator | None = None,
+        deleter: Deleter | None = None,
+        voter: Voter | None = None,
+        noise: NoiseDefaults | None = None,
+        birth_exclusion: float = 4.0,
+    ) -> None:
+        self.predictor: Predictor = predictor or KalmanPredictor()
+        self.gate: Gate = gate or MahalanobisGate()
+        self.associator: Associator = associator or GNNAssociator()
+        self.updater: Updater = updater or KalmanUpdater()
+        self.initiator: Initiator = initiator or MofNInitiator()
+        self.deleter: Deleter = deleter or MissDeleter()
+        self.voter: Voter = voter or AttributeVoter()
+        self.noise = noise or NoiseDefaults()
+        self.birth_exclusion = float(birth_exclusion)
+        self.store = TrackStore()
+        self.identities = IdentityTable()
+        #: counters: ticks, detections, reports, invalid_detections, invalid_reports,
+        #: births, deletions, suppressed (births refused beside a confirmed track),
+        #: unplaced (birth-cluster members left without a track)
+        self.stats: Counter[str] = Counter()
+
+    @property
+    def time(self) -> float:
+        """Time of the track states (s), NaN before the first tick."""
+        return self.store.time
+
+    def step(self, t: float, detections: StructArray, reports: StructArray | None = None) -> StructArray:
+        """Run one tick.
+
+        Parameters
+        ----------
+        t
+            Tick time, s (platform clock); detections and reports may be a little older or newer.
+        detections
+            ``DETECTION_DTYPE`` rows of every sensor, shape (m,). Rows without finite t, x, y
+            are counted in ``stats["invalid_detections"]`` and ignored.
+        reports
+            ``VEHICLE_REPORT_DTYPE`` rows, shape (r,), or None. Several reports of one vehicle:
+            the latest counts.
+
+        Returns
+        -------
+        tracks
+            ``TRACK_DTYPE`` rows of the confirmed tracks at time ``t``, shape (n,).
+        """
+        self._begin(t)
+        if reports is not None and len(reports):
+            self._fuse_reports(reports, t)
+        if len(detections):
+            self._fuse_detections(detections, t)
+        self._end()
+        return self.table()
+
+    # -- tick phases -------------------------------------------------------------------------
+
+    def _begin(self, t: float) -> None:
+        st = self.store
+        if st.n and np.isfinite(st.time):
+            self.predictor.predict(st.x, st.P, t - st.time)
+        st.time = float(t)
+        st.hist <<= np.uint32(1)
+        st.ticks += 1
+        self.stats["ticks"] += 1
+
+    def _end(self) -> None:
+        st = self.store
+        hit = (st.hist & np.uint32(1)).astype(np.bool_)
+        st.misses[:] = np.where(hit, 0, st.misses + 1)
+        self.initiator.confirm(st)
+        drop = self.initiator.failed(st) | self.deleter.delete(st)
+        self.stats["deletions"] += int(np.count_nonzero(drop & st.confirmed))
+        st.keep(~drop)
+
+    def _fuse_detections(self, detections: StructArray, t: float) -> None:
+        ok = valid_detections(detections)
+        self.stats["detections"] += len(detections)
+        if not ok.all():
+            self.stats["invalid_detections"] += int(np.count_nonzero(~ok))
+            detections = detections[ok]
+        meas = from_detections(detections, t, self.noise)
+        st = self.store
+        pairs, _, cost = self.gate.gate(st.x, st.P, meas)
+        assigned = self.associator.associate(pairs, cost, meas.scan)
+        free = np.ones(len(meas), dtype=np.bool_)
+        free[assigned[1]] = False
+        # no births next to a confirmed track: such a detection is its outlier or clutter
+        idx = np.flatnonzero(free)
+        near, _, _ = self.gate.gate(st.x, st.P, meas.take(idx), self.birth_exclusion)
+        beside = np.unique(idx[near[1][st.confirmed[near[0]]]])
+        free[beside] = False
+        self.stats["suppressed"] += len(beside)
+        seeded, extra = self._birth(meas, np.flatnonzero(free), t, cluster=True)
+        self._apply(np.concatenate([assigned, extra], axis=1), seeded, meas)
+
+    def _fuse_reports(self, reports: StructArray, t: float) -> None:
+        self.stats["reports"] += len(reports)
+        ok = (
+            np.isfinite(reports["t"])
+            & np.isfinite(reports["x"])
+            & np.isfinite(reports["y"])
+            & np.isfinite(reports["vx"])
+            & np.isfinite(reports["vy"])
+            & (reports["vehicle_id"] != "")
+        )
+        if not ok.all():
+            self.stats["invalid_reports"] += int(np.count_nonzero(~ok))
+            reports = reports[ok]
+        # the latest report of each vehicle
+        order = np.lexsort((reports["t"], reports["vehicle_id"]))
+        ids = reports["vehicle_id"][order]
+        last = np.ones(len(order), dtype=np.bool_)
+        last[:-1] = ids[1:] != ids[:-1]
+        reports = reports[order[last]]
+        ident = self.identities.lookup(reports["vehicle_id"])
+        self.identities.record(ident, reports)
+        meas = from_reports(reports, t, self.noise)
+        st = self.store
+        row_of = np.full(len(self.identities), -1, dtype=np.int64)
+        carried = np.flatnonzero(st.ident >= 0)
+        row_of[st.ident[carried]] = carried
+        rows = row_of[ident]
+        direct = rows >= 0
+        rest = np.flatnonzero(~direct)
+        anon = np.flatnonzero(st.ident < 0)
+        sub = meas.take(rest)
+        pairs, _, cost = self.gate.gate(st.x[anon], st.P[anon], sub)
+        a = self.associator.associate(pairs, cost, sub.scan)
+        matched = np.stack([anon[a[0]], rest[a[1]]])
+        st.ident[matched[0]] = ident[matched[1]]
+        st.confirmed[matched[0]] = True
+        free = np.ones(len(rest), dtype=np.bool_)
+        free[a[1]] = False
+        newcomers = rest[free]
+        seeded, _ = self._birth(meas, newcomers, t, cluster=False)
+        st.ident[seeded[0]] = ident[seeded[1]]
+        st.confirmed[seeded[0]] = True
+        direct_pairs = np.stack([rows[direct], np.flatnonzero(direct)])
+        self._apply(np.concatenate([direct_pairs, matched], axis=1), seeded, meas)
+
+    # -- shared steps ------------------------------------------------------------------------
+
+    def _birth(self, meas: Measurements, idx: IntArray, t: float, *, cluster: bool) -> tuple[IntArray, IntArray]:
+        """Start tracks for measurements ``idx``.
+
+        Returns ``(seeded, extra)``: (2, s) pairs (new row, seeding measurement) and (2, e) pairs
+        (new row, other measurement of the same object) still to be applied as updates.
+        """
+        if len(idx) == 0:
+            return _empty_pairs(), _empty_pairs()
+        sub = meas.take(idx)
+        seed: BoolArray = np.ones(len(idx), dtype=np.bool_)
+        if cluster:
+            seed = birth_seeds(sub, self.gate.threshold, self.initiator.velocity_sd, self.gate.max_radius)
+        s_idx = idx[seed]
+        x, P = self.initiator.initiate(meas.take(s_idx))
+        self.predictor.predict(x, P, -meas.tau[s_idx])
+        st = self.store
+        rows = st.add(x, P, t)
+        self.stats["births"] += len(rows)
+        seeded = np.stack([rows, s_idx])
+        others = idx[~seed]
+        if len(others) == 0:
+            return seeded, _empty_pairs()
+        osub = meas.take(others)
+        pairs, _, cost = self.gate.gate(st.x[rows], st.P[rows], osub)
+        a = self.associator.associate(pairs, cost, osub.scan)
+        self.stats["unplaced"] += len(others) - a.shape[1]
+        return seeded, np.stack([rows[a[0]], others[a[1]]])
+
+    def _apply(self, pairs: IntArray, seeded: IntArray, meas: Measurements) -> None:
+        """Kalman-update ``pairs`` (track row, measurement), then book-keep them and the
+        ``seeded`` pairs (hits, history, last update, votes).
+
+        The measurements of one track taken at one time (one per sensor frame) are first fused
+        in information form, which equals updating with each in turn; a track with frames at
+        several times is updated once per time, in layers of distinct tracks.
+        """
+        st = self.store
+        rows, j = pairs
+        if len(rows):
+            n_scans = int(meas.scan.max()) + 1
+            scan_tau = np.zeros(n_scans)
+            scan_tau[meas.scan] = meas.tau
+            tau_values, tau_rank = np.unique(scan_tau, return_inverse=True)
+            n_tau = len(tau_values)
+            group, n_groups = compact(rows * n_tau + tau_rank[meas.scan[j]])
+            g_rows = np.zeros(n_groups, dtype=np.int64)
+            g_rows[group] = rows
+            g_tau = np.zeros(n_groups)
+            g_tau[group] = meas.tau[j]
+            zc, Rc = combine(group, n_groups, meas.z[j], meas.R[j])
+            hv = np.isfinite(meas.v[j, 0])
+            v_group, n_v = compact(group[hv])
+            vc, Rvc = combine(v_group, n_v, meas.v[j[hv]], meas.Rv[j[hv]])
+            v_of_group = np.full(n_groups, -1, dtype=np.int64)
+            v_of_group[group[hv]] = v_group
+            v_rows = np.zeros(n_v, dtype=np.int64)
+            v_rows[v_group] = g_rows[group[hv]]
+            layer = np.zeros(n_groups, dtype=np.int64) if n_tau == 1 else _layers(g_rows, st.n)
+            for k in range(int(layer.max()) + 1):
+                sel = np.flatnonzero(layer == k) if n_tau > 1 else np.arange(n_groups)
+                self.updater.update(st.x, st.P, g_rows[sel], zc[sel], Rc[sel], g_tau[sel])
+                vs = v_of_group[sel]
+                vs = vs[vs >= 0]
+                if len(vs):
+                    self.updater.update_velocity(st.x, st.P, v_rows[vs], vc[vs], Rvc[vs])
+        rows = np.concatenate([rows, seeded[0]])
+        j = np.concatenate([j, seeded[1]])
+        st.hist[rows] |= np.uint32(1)
+        st.hits += np.bincount(rows, minlength=st.n).astype(np.int32)
+        np.maximum.at(st.t_update, rows, st.time + meas.tau[j])
+        self.voter.vote(st, rows, meas, j)
+
+    # -- output ------------------------------------------------------------------------------
+
+    def table(self, include_tentative: bool = False) -> StructArray:
+        """The tracks as ``TRACK_DTYPE`` rows, shape (n,): confirmed ones, or all."""
+        st = self.store
+        rows = np.arange(st.n) if include_tentative else np.flatnonzero(st.confirmed)
+        out = np.zeros(len(rows), dtype=TRACK_DTYPE)
+        out["track_id"] = st.track_id[rows]
+        out["t"] = st.time
+        x = st.x[rows]
+        out["x"] = x[:, 0]
+        out["y"] = x[:, 1]
+        out["vx"] = x[:, 2]
+        out["vy"] = x[:, 3]
+        out["P"] = st.P[rows]
+        cls, length, width = self.voter.resolve(st, rows)
+        ident = st.ident[rows]
+        known = np.flatnonzero(ident >= 0)
+        if len(known):
+            ids = self.identities
+            k = ident[known]
+            cls[known] = np.where(ids.cls[k] > 0, ids.cls[k], cls[known])
+            length[known] = np.where(ids.length[k] > 0, ids.length[k], length[known])
+            width[known] = np.where(ids.width[k] > 0, ids.width[k], width[known])
+            out["vehicle_id"][known] = ids.vehicle_id[k]
+            out["bus_line"][known] = ids.bus_line[k]
+        out["cls"] = cls
+        out["length"] = length
+        out["width"] = width
+        out["hits"] = st.hits[rows]
+        out["misses"] = st.misses[rows]
+        out["age"] = st.time - st.t_birth[rows]
+        out["last_update"] = st.t_update[rows]
+        return out

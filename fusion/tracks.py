@@ -1,0 +1,210 @@
+"""Columnar storage of every track, and the track table the tracker hands out.
+
+:class:`TrackStore` keeps one array per attribute for all tracks (confirmed and tentative),
+with spare capacity so that adding tracks does not copy every column, and compacts once per
+tick when tracks are deleted. Attribute arrays are views of length ``n`` into the buffers:
+writing into them writes the store.
+
+States and covariances are stored component-first (buffers of shape (4, capacity) and
+(4, 4, capacity)) and shown as (n, 4) and (n, 4, 4) views: every element-wise operation on all
+tracks then runs along one long contiguous axis. ``xT`` and ``PT`` are the same data as
+(4, n) and (4, 4, n) contiguous-row views.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from fusion.arraytypes import BoolArray, FloatArray, IntArray
+
+#: Number of ObjectClass values (proto ``ObjectClass``: 0 unknown .. 8 emergency).
+N_CLASSES = 9
+
+#: One row per confirmed track, shape (N,), as :meth:`Tracker.step` returns it.
+#: track_id unique for the tracker's life; t s (state time); x, y m; vx, vy m/s; P (4, 4) state
+#: covariance over (x, y, vx, vy) in m^2, m^2/s, m^2/s^2; cls ObjectClass by vote; length, width
+#: m by vote (0 unknown); vehicle_id and bus_line of a connected vehicle ("" for a perceived
+#: one); hits = updates received; misses = ticks since the last update; age s since birth;
+#: last_update s.
+TRACK_DTYPE = np.dtype(
+    [
+        ("track_id", np.int64),
+        ("t", np.float64),
+        ("x", np.float64),
+        ("y", np.float64),
+        ("vx", np.float64),
+        ("vy", np.float64),
+        ("P", np.float64, (4, 4)),
+        ("cls", np.uint8),
+        ("length", np.float32),
+        ("width", np.float32),
+        ("vehicle_id", "U40"),
+        ("bus_line", "U16"),
+        ("hits", np.int32),
+        ("misses", np.int32),
+        ("age", np.float64),
+        ("last_update", np.float64),
+    ]
+)
+
+
+class TrackStore:
+    """All tracks as columns.
+
+    Attributes
+    ----------
+    n
+        Number of tracks.
+    time
+        Time of the states ``x``, ``P`` (s).
+    track_id
+        (n,) int64, unique ids.
+    x
+        (n, 4) float64 states ``[x, y, vx, vy]`` (m, m/s); ``xT`` the same as (4, n).
+    P
+        (n, 4, 4) float64 covariances; ``PT`` the same as (4, 4, n).
+    t_birth, t_update
+        (n,) float64 birth and last-update times (s).
+    hist
+        (n,) uint32 hit history by tick: bit 0 the current tick, bit k the tick k ago.
+    ticks
+        (n,) int32 ticks lived (1 in the tick of birth).
+    hits
+        (n,) int32 updates received (all scans).
+    misses
+        (n,) int32 consecutive ticks without an update.
+    confirmed
+        (n,) bool.
+    votes
+        (n, N_CLASSES) float32 confidence-weighted class votes.
+    size_w, length_sum, width_sum
+        (n,) float32 weight and weighted sums of the reported sizes (m).
+    ident
+        (n,) int64 index into the tracker's identity table, -1 for none.
+    """
+
+    #: columns stored component-first (rows on the last axis of the buffer)
+    COMPONENT_FIRST: ClassVar[frozenset[str]] = frozenset({"x", "P"})
+    #: column name -> (dtype, per-row shape, fill value of new rows)
+    COLUMNS: ClassVar[dict[str, tuple[npt.DTypeLike, tuple[int, ...], Any]]] = {
+        "track_id": (np.int64, (), 0),
+        "x": (np.float64, (4,), 0.0),
+        "P": (np.float64, (4, 4), 0.0),
+        "t_birth": (np.float64, (), 0.0),
+        "t_update": (np.float64, (), 0.0),
+        "hist": (np.uint32, (), 0),
+        "ticks": (np.int32, (), 0),
+        "hits": (np.int32, (), 0),
+        "misses": (np.int32, (), 0),
+        "confirmed": (np.bool_, (), False),
+        "votes": (np.float32, (N_CLASSES,), 0.0),
+        "size_w": (np.float32, (), 0.0),
+        "length_sum": (np.float32, (), 0.0),
+        "width_sum": (np.float32, (), 0.0),
+        "ident": (np.int64, (), -1),
+    }
+
+    track_id: IntArray
+    x: FloatArray
+    P: FloatArray
+    t_birth: FloatArray
+    t_update: FloatArray
+    hist: npt.NDArray[np.uint32]
+    ticks: npt.NDArray[np.int32]
+    hits: npt.NDArray[np.int32]
+    misses: npt.NDArray[np.int32]
+    confirmed: BoolArray
+    votes: npt.NDArray[np.float32]
+    size_w: npt.NDArray[np.float32]
+    length_sum: npt.NDArray[np.float32]
+    width_sum: npt.NDArray[np.float32]
+    ident: IntArray
+    xT: FloatArray
+    PT: FloatArray
+
+    def __init__(self, capacity: int = 64, time: float = float("nan")) -> None:
+        self.n = 0
+        self.time = time
+        self.next_id = 1
+        self._buf: dict[str, npt.NDArray[Any]] = {}
+        self._alloc(max(int(capacity), 1))
+
+    def _alloc(self, capacity: int) -> None:
+        for name, (dtype, shape, fill) in self.COLUMNS.items():
+            cf = name in self.COMPONENT_FIRST
+            buf = np.full((*shape, capacity) if cf else (capacity, *shape), fill, dtype=dtype)
+            old = self._buf.get(name)
+            if old is not None:
+                if cf:
+                    buf[..., : self.n] = old[..., : self.n]
+                else:
+                    buf[: self.n] = old[: self.n]
+            self._buf[name] = buf
+        self._views()
+
+    def _views(self) -> None:
+        for name, buf in self._buf.items():
+            if name in self.COMPONENT_FIRST:
+                rows_last = buf[..., : self.n]
+                setattr(self, name + "T", rows_last)
+                setattr(self, name, np.moveaxis(rows_last, -1, 0))
+            else:
+                setattr(self, name, buf[: self.n])
+
+    @property
+    def capacity(self) -> int:
+        """Rows the buffers hold before they grow."""
+        return int(self._buf["x"].shape[-1])
+
+    def add(self, x: FloatArray, P: FloatArray, t: float) -> IntArray:
+        """Append tracks and give them fresh ids.
+
+        Parameters
+        ----------
+        x
+            (k, 4) initial states.
+        P
+            (k, 4, 4) initial covariances.
+        t
+            Birth time (s).
+
+        Returns
+        -------
+        rows
+            (k,) row indices of the new tracks; other columns hold their defaults (``ticks`` 1).
+        """
+        k = len(x)
+        start = self.n
+        if start + k > self.capacity:
+            self._alloc(max(2 * self.capacity, start + k))
+        for name, (_, _, fill) in self.COLUMNS.items():
+            if name in self.COMPONENT_FIRST:
+                self._buf[name][..., start : start + k] = fill
+            else:
+                self._buf[name][start : start + k] = fill
+        self.n = start + k
+        self._views()
+        self.x[start:] = x
+        self.P[start:] = P
+        self.track_id[start:] = np.arange(self.next_id, self.next_id + k)
+        self.next_id += k
+        self.t_birth[start:] = t
+        self.t_update[start:] = t
+        self.ticks[start:] = 1
+        return np.arange(start, self.n, dtype=np.int64)
+
+    def keep(self, mask: BoolArray) -> None:
+        """Keep the rows where ``mask`` (shape (n,)) is true, in order; drop the others."""
+        m = int(np.count_nonzero(mask))
+        if m == self.n:
+            return
+        for name, buf in self._buf.items():
+            if name in self.COMPONENT_FIRST:
+                buf[..., :m] = buf[..., : self.n][..., mask]
+            else:
+                buf[:m] = buf[: self.n][mask]
+        self.n = m
+        self._views()
