@@ -11,6 +11,8 @@ import numpy.typing as npt
 import psycopg
 import pytest
 
+from store.batch import prepare
+from store.copybin import copy_sql, encode
 from store.migrate import apply_migrations
 from tests.store.tcpproxy import TcpProxy
 
@@ -69,3 +71,19 @@ def tracks(n: int, *, start: int = 0, t0: float = T0) -> dict[str, npt.NDArray[A
 def dbname(url: str) -> str:
     """The database name in ``url``."""
     return str(psycopg.conninfo.conninfo_to_dict(url)["dbname"])
+
+
+def insert_order(conn: psycopg.Connection[Any]) -> list[int]:
+    """``track_id`` of every row in the order the rows were inserted.
+
+    Rows at :data:`T0` land in ``tracks_default`` (no test creates that day's partition), a heap
+    filled only by appends, so ``ctid`` order is insertion order.
+    """
+    return [r[0] for r in conn.execute("SELECT track_id FROM tracks_default ORDER BY ctid")]
+
+
+def copy_rows(conn: psycopg.Connection[Any], table: str, data: dict[str, Any]) -> None:
+    """COPY one batch straight into ``table`` (no writer), through the encoder."""
+    cols, payload = encode(prepare(table, data))
+    with conn.cursor() as cur, cur.copy(copy_sql(table, cols)) as copy:
+        copy.write(payload)

@@ -28,6 +28,8 @@ class TcpProxy:
         self._open = True
         self._stop = False
         self.cuts = 0
+        self.sent = 0  # bytes forwarded client -> server
+        self._cut_at: int | None = None
         self._thread = threading.Thread(target=self._loop, name="tcp-proxy", daemon=True)
         self._thread.start()
 
@@ -85,6 +87,13 @@ class TcpProxy:
                 if not data:
                     self._close_pair(sock)
                     continue
+                if key.data == "c":
+                    if self._cut_at is not None and self.sent + len(data) >= self._cut_at:
+                        self._cut_at = None
+                        self._open = False  # the rest of this data never reaches the server
+                        self.cuts += 1
+                        continue
+                    self.sent += len(data)
                 try:
                     peer.settimeout(5.0)
                     peer.sendall(data)
@@ -106,6 +115,15 @@ class TcpProxy:
                 if not self._pairs:
                     return
             threading.Event().wait(0.01)
+
+    def cut_after(self, nbytes: int) -> None:
+        """Cut (as :meth:`cut`) once ``nbytes`` more bytes have gone from clients to the server."""
+        self._cut_at = self.sent + nbytes
+
+    @property
+    def is_cut(self) -> bool:
+        """Whether connections are being refused."""
+        return not self._open
 
     def restore(self) -> None:
         """Let connections through again."""

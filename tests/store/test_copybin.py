@@ -10,16 +10,10 @@ import psycopg
 import pytest
 
 from store.batch import prepare
-from store.copybin import column_order, copy_sql, encode
-from tests.store.conftest import T0, tracks
+from store.copybin import column_order
+from tests.store.conftest import T0, copy_rows, tracks
 
 pytestmark = pytest.mark.postgres
-
-
-def _copy(conn: psycopg.Connection[Any], table: str, data: dict[str, Any]) -> None:
-    cols, payload = encode(prepare(table, data))
-    with conn.cursor() as cur, cur.copy(copy_sql(table, cols)) as copy:
-        copy.write(payload)
 
 
 def test_fixed_width_columns_come_first() -> None:
@@ -42,7 +36,7 @@ def test_tracks_round_trip(conn: psycopg.Connection[Any], text: np.ndarray) -> N
     cols["region_id"] = np.array(["a", "b", "c", "d"])
     cols["vehicle_pseudonym"] = text
     cols["lane_index"] = np.array([3, -1, 0, 7], np.int32)
-    _copy(conn, "tracks", cols)
+    copy_rows(conn, "tracks", cols)
     rows = conn.execute(
         "SELECT extract(epoch FROM time)::float8, track_id, x, y, lane_index, vehicle_pseudonym, length"
         " FROM tracks ORDER BY track_id"
@@ -59,7 +53,7 @@ def test_tracks_round_trip(conn: psycopg.Connection[Any], text: np.ndarray) -> N
 
 def test_nullable_times_json_and_bytes_round_trip(conn: psycopg.Connection[Any]) -> None:
     t_ns = int(T0 * 1e9)
-    _copy(
+    copy_rows(
         conn,
         "signal_states",
         {
@@ -79,7 +73,7 @@ def test_nullable_times_json_and_bytes_round_trip(conn: psycopg.Connection[Any])
     ).fetchall()
     assert rows == [(1, None, None, None, None), (2, "p0", pytest.approx(T0 + 5), None, T0 + 7.5)]
 
-    _copy(
+    copy_rows(
         conn,
         "audit",
         {
@@ -97,5 +91,5 @@ def test_nullable_times_json_and_bytes_round_trip(conn: psycopg.Connection[Any])
 
 
 def test_an_empty_batch_is_a_valid_payload(conn: psycopg.Connection[Any]) -> None:
-    _copy(conn, "tracks", tracks(0))
+    copy_rows(conn, "tracks", tracks(0))
     assert conn.execute("SELECT count(*) FROM tracks").fetchone() == (0,)

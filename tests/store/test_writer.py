@@ -17,14 +17,9 @@ from store.copybin import copy_sql, encode
 from store.privacy import Pseudonymizer
 from store.spool import Record, Spool, read_record_file
 from store.writer import Offer, StoreWriter, WriterClosed
-from tests.store.conftest import T0, tracks
+from tests.store.conftest import T0, insert_order, tracks
 
 pytestmark = pytest.mark.postgres
-
-
-def _ids_in_insert_order(conn: psycopg.Connection[Any]) -> list[int]:
-    """track_id of every row of the DEFAULT partition (T0's day has no partition), by ctid."""
-    return [r[0] for r in conn.execute("SELECT track_id FROM tracks_default ORDER BY ctid")]
 
 
 async def test_batches_arrive_once_in_order_with_metrics(
@@ -37,7 +32,7 @@ async def test_batches_arrive_once_in_order_with_metrics(
         m = w.metrics
     assert (m.rows_written, m.queue_rows, m.spool_records, m.errors, m.rows_dropped) == (2500, 0, 0, 0, 0)
     assert m.rows_per_s > 0
-    assert _ids_in_insert_order(conn) == list(range(2500))
+    assert insert_order(conn) == list(range(2500))
     chunks = conn.execute("SELECT n_rows FROM store_batches ORDER BY seq").fetchall()
     assert sum(n for (n,) in chunks) == 2500 and max(n for (n,) in chunks) <= 700
 
@@ -52,7 +47,7 @@ async def test_tables_interleave_and_keep_their_own_order(
             await w.write("tracks", tracks(10, start=10 * k))
             await w.write("lane_states", lanes)
         assert await w.flush(30)
-    assert _ids_in_insert_order(conn) == list(range(40))
+    assert insert_order(conn) == list(range(40))
     assert conn.execute("SELECT count(*), count(*) FILTER (WHERE mean_speed = 'NaN') FROM lane_states").fetchone() == (
         12,
         12,
@@ -112,7 +107,7 @@ def test_rows_the_database_refuses_are_set_aside_and_the_rest_flows(
         assert w.flush_blocking(30)
         m = w.metrics
     assert (m.rows_written, m.rows_rejected) == (7, 4)
-    assert _ids_in_insert_order(conn) == [0, 1, 2, 3, 4, 5]
+    assert insert_order(conn) == [0, 1, 2, 3, 4, 5]
     reasons = sorted(p.read_text() for p in (spool_dir / "rejected").glob("*.reason"))
     assert len(reasons) == 2 and any("UniqueViolation" in r for r in reasons)
     kept = sorted((read_record_file(p) for p in (spool_dir / "rejected").glob("*.rec")), key=lambda r: r.table)
@@ -154,7 +149,7 @@ def test_a_closed_writer_spools_and_the_next_one_replays_first(
         again.write_blocking("tracks", tracks(10, start=30))
         assert again.flush_blocking(30)
         assert again.metrics.spool_records == 0
-    assert _ids_in_insert_order(conn) == list(range(40))
+    assert insert_order(conn) == list(range(40))
 
 
 def test_a_chunk_committed_before_a_crash_is_not_written_twice(
@@ -179,4 +174,4 @@ def test_a_chunk_committed_before_a_crash_is_not_written_twice(
     with StoreWriter(db, spool_dir=spool_dir, maintenance_interval_s=None) as w:
         assert w.flush_blocking(30)  # the spool is drained
         assert (w.metrics.rows_written, w.metrics.duplicates_skipped) == (5, 1)  # only the second was new
-    assert _ids_in_insert_order(conn) == list(range(10))
+    assert insert_order(conn) == list(range(10))
