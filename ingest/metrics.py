@@ -68,11 +68,12 @@ class Metrics:
         """All rejections."""
         return sum(self.rejected.values())
 
-    def accept(self, kind: str, lateness_ms: float) -> None:
-        """Count one accepted message and its lateness (ms)."""
+    def accept(self, kind: str, lateness_ms: float | None) -> None:
+        """Count one accepted message and its lateness (ms; ``None`` when it carries no send time)."""
         self.accepted[kind] = self.accepted.get(kind, 0) + 1
-        self.lateness_counts[bisect_left(LATENESS_BUCKETS_MS, lateness_ms)] += 1
-        self.lateness_sum_ms += lateness_ms
+        if lateness_ms is not None:
+            self.lateness_counts[bisect_left(LATENESS_BUCKETS_MS, lateness_ms)] += 1
+            self.lateness_sum_ms += lateness_ms
 
     def tick(self, now_ns: int) -> float:
         """Update the messages/s EWMA at ``now_ns``; returns it."""

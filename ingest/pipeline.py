@@ -13,7 +13,7 @@ from ingest import bodies
 from ingest.batch import Batch, Batcher
 from ingest.deadletter import DeadLetter, DeadLetterRing
 from ingest.decode import Decoder
-from ingest.items import Decoded, Rejection, Route
+from ingest.items import Decoded, Kind, Rejection, Route
 from ingest.limits import Limits
 from ingest.logthrottle import RejectionLog
 from ingest.metrics import Metrics, render_prometheus
@@ -36,6 +36,7 @@ _STD_CHECKS: Final[dict[type[Message], Callable[..., bodies.Outcome]]] = {
     pb.Bsm: lambda *a: bodies.bsm(*a, pinned=False),
     pb.Spat: lambda *a: bodies.spat(*a, pinned=False),
 }
+_KIND_NAMES: Final = {k: k.name.lower() for k in Kind}
 #: Standard messages ingest passes over without error (MAP, RSI: not part of the live picture).
 _STD_IGNORED: Final = (pb.MapData, pb.RoadsideInfo)
 
@@ -138,7 +139,7 @@ class IngestPipeline:
             add = self.batcher.add
             for item in out:
                 add(item)
-            self.metrics.accept(d.kind.name.lower(), (recv_ns - d.sent_ns) / 1e6)
+            self.metrics.accept(_KIND_NAMES[d.kind], (recv_ns - d.sent_ns) / 1e6)
             return None
         except Exception as exc:  # a bug in ingest: keep the message and the service alive
             self.logger.exception("ingest: internal error on %s", topic)
@@ -172,7 +173,7 @@ class IngestPipeline:
             items.append(r)
         for item in items:
             self.batcher.add(item)
-        self.metrics.accept("std_frame", 0.0)
+        self.metrics.accept("std_frame", None)
         return None
 
     def _reject(self, rej: Rejection, payload: bytes, recv_ns: int) -> Rejection:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -169,7 +169,7 @@ class IngestService:
         """One batch of everything received since the last drain (see :meth:`IngestPipeline.drain`)."""
         return self.pipeline.drain(self.clock() if now_ns is None else now_ns)
 
-    async def batches(self, period_s: float = 0.1) -> AsyncIterator[Batch]:
+    async def batches(self, period_s: float = 0.1) -> AsyncGenerator[Batch, None]:
         """A batch every ``period_s`` seconds, on a fixed schedule (a late tick does not shift the next)."""
         loop = asyncio.get_running_loop()
         due = loop.time()

@@ -127,21 +127,19 @@ def main() -> None:
     }
     for name, msgs in workloads.items():
         ours = [_ours(msgs, frame) for _ in range(args.runs)]
-        raw = [_raw(msgs) for _ in range(args.runs)]
-        raw_arr = [_raw_arrays(msgs) for _ in range(args.runs)]
+        raw = min(_raw(msgs) for _ in range(args.runs))
         best, drain = min(ours)
         n = len(msgs)
-        print(f"{name}: N={n}, best of {args.runs} runs")
-        print(
-            f"  ours: {n / best:,.0f} messages/s, {best / n * 1e6:.1f} µs/message "
-            f"(of which drain {drain / n * 1e6:.1f} µs/message)"
-        )
-        print(f"  raw protobuf decode: {min(raw) / n * 1e6:.2f} µs/message")
-        print(f"  raw decode + proto.perception_to_array: {min(raw_arr) / n * 1e6:.2f} µs/message")
-        print(
-            f"  ours/raw_decode = {best / min(raw):.1f}, ours/(raw_decode + to_array) = "
-            f"{best / min(raw_arr):.1f}  (spread of ours over runs: {statistics.pstdev(o for o, _ in ours) / best:.0%})"
-        )
+        spread = statistics.pstdev(o for o, _ in ours) / best
+        print(f"{name}: N={n}, best of {args.runs} runs (spread of ours {spread:.0%})")
+        print(f"  ours: {n / best:,.0f} messages/s, {best / n * 1e6:.1f} µs/message (drain {drain / n * 1e6:.1f})")
+        print(f"  raw protobuf decode: {raw / n * 1e6:.2f} µs/message;  ours/raw_decode = {best / raw:.1f}")
+        if name.startswith("perception"):
+            raw_arr = min(_raw_arrays(msgs) for _ in range(args.runs))
+            print(
+                f"  raw decode + proto.perception_to_array: {raw_arr / n * 1e6:.2f} µs/message;"
+                f"  ours/(raw_decode + to_array) = {best / raw_arr:.1f}"
+            )
 
 
 if __name__ == "__main__":
