@@ -154,14 +154,15 @@ class IngestPipeline:
             return self._reject(rej, payload, recv_ns)
         try:
             msgs = self.std_decoder(payload)
-        except Exception as exc:  # codec.CodecError, or anything a foreign decoder raises
-            rej = Rejection(Reason.STD_DECODE_ERROR, f"{type(exc).__name__}: {exc}", route.topic, route.sender)
-            return self._reject(rej, payload, recv_ns)
+        except ValueError as exc:  # codec.CodecError; its .reason says what kind of problem
+            detail = f"{getattr(exc, 'reason', type(exc).__name__)}: {exc}"
+            return self._reject(Rejection(Reason.STD_DECODE_ERROR, detail, route.topic, route.sender), payload, recv_ns)
         items: list[Decoded] = []
         for msg in msgs:
             check = _STD_CHECKS.get(type(msg))
             if check is None:
                 if isinstance(msg, _STD_IGNORED):
+                    self.metrics.counters["std_ignored"] = self.metrics.counters.get("std_ignored", 0) + 1
                     continue
                 rej = Rejection(
                     Reason.UNKNOWN_BODY, f"standard message decoded to {type(msg).__name__}", route.topic, route.sender

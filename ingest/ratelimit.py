@@ -25,13 +25,18 @@ class RateLimiter:
         self._buckets: dict[str, list[float]] = {}
 
     def allow(self, sender: str, now_ns: int) -> bool:
-        """Take one token from ``sender``'s bucket; ``False`` when it is empty."""
+        """Take one token from ``sender``'s bucket; ``False`` when it is empty.
+
+        A clock that steps back (wall-clock receive times) adds no tokens and costs none.
+        """
         b = self._buckets.get(sender)
         if b is None:
             self._buckets[sender] = [self.burst - 1.0, float(now_ns)]
             return True
-        tokens = min(self.burst, b[0] + (now_ns - b[1]) * self._per_ns)
-        b[1] = float(now_ns)
+        tokens = b[0]
+        if now_ns > b[1]:
+            tokens = min(self.burst, tokens + (now_ns - b[1]) * self._per_ns)
+            b[1] = float(now_ns)
         if tokens < 1.0:
             b[0] = tokens
             return False

@@ -48,6 +48,13 @@ def test_token_bucket_allows_burst_then_rate() -> None:
     assert [r.allow("a", 10_000 * MS) for _ in range(4)] == [True, True, True, False]
 
 
+def test_token_bucket_survives_a_clock_stepping_back() -> None:
+    r = RateLimiter(rate_per_s=10.0, burst=2)
+    assert r.allow("a", 10_000 * MS) and r.allow("a", 10_000 * MS)
+    assert not r.allow("a", 5_000 * MS)  # back in time: no tokens added, none owed
+    assert r.allow("a", 10_100 * MS)  # a token 100 ms after the latest time seen
+
+
 def test_backoff_grows_is_capped_and_jittered() -> None:
     b = Backoff(initial_s=0.1, max_s=2.0, factor=2.0, jitter=0.5)
     rng = random.Random(1)
