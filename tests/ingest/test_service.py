@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import proto
+from fusion import Tracker
 from ingest import Backoff, Batch, IngestService, Limits, Reason
 from proto import topics
 from tests.ingest.broker import PrivateBroker
@@ -53,7 +54,7 @@ async def _publish_scene(host: str, port: int, scene: Scene, sensors: tuple[str,
                 await pub.publish(topics.topic("rsu", sid, "perception", "up"), env.SerializeToString(), qos=1)
 
 
-async def test_published_frames_arrive_decoded_converted_in_order(mqtt_broker: tuple[str, int], uid: str) -> None:
+async def test_published_frames_arrive_in_order_and_become_tracks(mqtt_broker: tuple[str, int], uid: str) -> None:
     host, port = mqtt_broker
     scene, n = Scene.lanes(), 30  # 3 s of two sensors at 10 Hz
     sensors = (f"{uid}-a", f"{uid}-b")
@@ -61,6 +62,7 @@ async def test_published_frames_arrive_decoded_converted_in_order(mqtt_broker: t
     subs = [topics.topic("rsu", s, "perception", "up") for s in sensors]
     t0 = time.time_ns()
     batches: list[Batch] = []
+    tracker = Tracker()
     limits = Limits(max_age_s=60.0)  # a stalled CI machine must not turn frames stale
     async with IngestService(frame=FRAME, hostname=host, port=port, subscriptions=subs, qos=1, limits=limits) as svc:
         await svc.wait_connected(TIMEOUT)
@@ -69,6 +71,7 @@ async def test_published_frames_arrive_decoded_converted_in_order(mqtt_broker: t
             async with contextlib.aclosing(svc.batches(0.1)) as ticks, asyncio.timeout(TIMEOUT):
                 async for b in ticks:
                     batches.append(b)
+                    tracks = tracker.step(b.t, b.detections, b.reports)
                     if sum(len(x.detections) for x in batches) >= expected:
                         break
         metrics = svc.pipeline.metrics
@@ -88,6 +91,15 @@ async def test_published_frames_arrive_decoded_converted_in_order(mqtt_broker: t
     for s in range(2):
         ks = k[det["sensor"] == s]
         assert np.all(np.diff(ks) >= 0) and len(np.unique(ks)) == n
+    # fed to fusion tick by tick, the four cars are four confirmed tracks where the cars are
+    tau = batches[-1].t - t0 / 1e9
+    truth_x, truth_y = scene.x0 + scene.vx * tau, scene.y
+    assert len(tracks) == len(scene.x0)
+    dist = np.hypot(tracks["x"][:, None] - truth_x[None, :], tracks["y"][:, None] - truth_y[None, :])
+    nearest = dist.argmin(axis=1)
+    assert sorted(nearest) == list(range(len(scene.x0)))  # one track per car, none doubled by the overlap
+    assert dist.min(axis=1).max() < 1.0
+    np.testing.assert_allclose(tracks["vx"], scene.vx[nearest], atol=0.5)
 
 
 async def test_reconnects_and_resubscribes_after_a_broker_restart(
