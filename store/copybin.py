@@ -8,13 +8,15 @@ Fixed-width, never-NULL columns go first: together with the field count they for
 constant size per row, filled through one big-endian structured dtype. Variable-width columns
 (text, jsonb, bytea) and nullable timestamps follow; each gives a stream of 4-byte lengths and a
 stream of bytes. The streams are interleaved row by row with one byte-label array
-(``np.repeat``) and one masked assignment per stream. ASCII text in ``U`` arrays is converted to
+(``np.repeat``) and one masked assignment per stream. :func:`encode_parts` yields the payload in
+slices of rows so the writer can send one slice while it encodes the next. ASCII text in ``U`` arrays is converted to
 bytes by a dtype view; other text goes through ``np.strings.encode`` or, for object arrays,
 ``str.encode``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -76,23 +78,21 @@ def _time_bytes(a: npt.NDArray[np.int64]) -> tuple[Lengths, Bytes]:
     return lens, a[~null].astype(">i8").view(np.uint8)
 
 
-def encode(batch: Batch) -> tuple[tuple[str, ...], bytes]:
-    """The binary COPY payload of ``batch``.
+def encode_rows(batch: Batch, order: tuple[str, ...], lo: int = 0, hi: int | None = None) -> bytes:
+    """The row records of ``batch[lo:hi]`` in ``order`` (:func:`column_order`), no signature/trailer.
 
     Parameters
     ----------
     batch
         A prepared batch (:func:`store.batch.prepare`).
-
-    Returns
-    -------
-    columns : tuple of str
-        Column names in payload order, for ``COPY table (columns) FROM STDIN (FORMAT BINARY)``.
-    payload : bytes
-        Signature, rows and trailer.
+    order
+        Column order, as :func:`column_order` gives it.
+    lo, hi
+        Row range (default: all rows).
     """
-    spec, n = batch.table, batch.n
-    order = column_order(batch)
+    spec = batch.table
+    hi = batch.n if hi is None else hi
+    n = max(hi - lo, 0)
     fixed = [name for name in order if _is_block(spec.column(name).pgtype, spec.column(name).nullable)]
     fields: list[tuple[str, Any]] = [("nfields", ">i2")]
     for i, name in enumerate(fixed):
@@ -101,15 +101,15 @@ def encode(batch: Batch) -> tuple[tuple[str, ...], bytes]:
     block["nfields"] = len(order)
     for i, name in enumerate(fixed):
         block[f"len{i}"] = block.dtype[f"val{i}"].itemsize
-        block[f"val{i}"] = batch.columns[name]
+        block[f"val{i}"] = batch.columns[name][lo:hi]
     if len(fixed) == len(order):
-        return order, SIGNATURE + block.tobytes() + TRAILER
+        return block.tobytes()
 
     lengths: list[Lengths] = [np.full(n, block.dtype.itemsize, np.int64)]
     streams: list[Bytes] = [block.view(np.uint8)]
     for name in order[len(fixed) :]:
         col = spec.column(name)
-        a = batch.columns[name]
+        a = batch.columns[name][lo:hi]
         if col.pgtype == "text":
             lens, flat = _text_bytes(a, col.nullable)
         elif col.pgtype == "timestamptz":
@@ -120,13 +120,40 @@ def encode(batch: Batch) -> tuple[tuple[str, ...], bytes]:
         streams += [lens.astype(">i4").view(np.uint8), flat]
     per_row = np.stack(lengths, axis=1)  # (n, streams): bytes each stream adds to each row
     labels = np.repeat(np.tile(np.arange(len(streams), dtype=np.uint8), n), per_row.ravel())
-    out = np.empty(len(SIGNATURE) + labels.size + len(TRAILER), np.uint8)
-    out[: len(SIGNATURE)] = np.frombuffer(SIGNATURE, np.uint8)
-    out[len(out) - len(TRAILER) :] = np.frombuffer(TRAILER, np.uint8)
-    body = out[len(SIGNATURE) : len(out) - len(TRAILER)]
+    body = np.empty(labels.size, np.uint8)
     for s, stream in enumerate(streams):
         body[labels == s] = stream.ravel()
-    return order, out.tobytes()
+    return body.tobytes()
+
+
+def encode(batch: Batch) -> tuple[tuple[str, ...], bytes]:
+    """The whole binary COPY payload of ``batch`` (what the spool keeps).
+
+    Returns
+    -------
+    columns : tuple of str
+        Column names in payload order, for ``COPY table (columns) FROM STDIN (FORMAT BINARY)``.
+    payload : bytes
+        Signature, rows and trailer.
+    """
+    order = column_order(batch)
+    return order, SIGNATURE + encode_rows(batch, order) + TRAILER
+
+
+def encode_parts(batch: Batch, rows_per_part: int = 8192) -> tuple[tuple[str, ...], Iterator[bytes]]:
+    """The payload of ``batch`` as parts encoded one at a time (signature, rows..., trailer).
+
+    Sending each part before encoding the next lets the server ingest while the client encodes.
+    """
+    order = column_order(batch)
+
+    def parts() -> Iterator[bytes]:
+        yield SIGNATURE
+        for lo in range(0, batch.n, rows_per_part):
+            yield encode_rows(batch, order, lo, min(lo + rows_per_part, batch.n))
+        yield TRAILER
+
+    return order, parts()
 
 
 def copy_sql(table: str, columns: tuple[str, ...]) -> str:

@@ -41,7 +41,7 @@ import numpy.typing as npt
 import psycopg
 
 from store.batch import Batch, Pseudonymize, merge, prepare
-from store.copybin import copy_sql, encode
+from store.copybin import copy_sql, encode, encode_parts
 from store.retention import RetentionPolicy, maintain
 from store.spool import Record, Spool
 
@@ -119,10 +119,27 @@ class WriterMetrics:
 
 @dataclass
 class _Chunk:
-    """Encoded rows ready for COPY or the spool; ``last_seq`` is the newest batch it holds."""
+    """Merged batches for one COPY; ``last_seq`` is the newest batch it holds.
 
-    record: Record
+    The direct path streams it (:func:`store.copybin.encode_parts`); the whole payload is
+    encoded only when it has to be kept (spool, rejected).
+    """
+
+    batch: Batch
+    chunk_id: str
     last_seq: int
+    _record: Record | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.batch.n
+
+    @property
+    def record(self) -> Record:
+        if self._record is None:
+            columns, payload = encode(self.batch)
+            self._record = Record(self.batch.table.name, columns, self.chunk_id, self.batch.n, payload)
+        return self._record
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:
@@ -152,6 +169,9 @@ class StoreWriter:
         is empty.
     max_chunk_rows
         Most rows merged into one COPY transaction.
+    rows_per_part
+        Rows encoded at a time while streaming a COPY (the server ingests one part while the
+        next is encoded).
     overflow
         ``"spool"``: divert to the spool while the queue is above ``high_water`` (fraction of
         its bounds); ``"drop"``: never divert, so a full queue drops in :meth:`try_write`.
@@ -186,6 +206,7 @@ class StoreWriter:
         max_queue_batches: int = 256,
         max_queue_rows: int = 1_000_000,
         max_chunk_rows: int = 50_000,
+        rows_per_part: int = 8192,
         overflow: Literal["spool", "drop"] = "spool",
         high_water: float = 0.75,
         max_spool_bytes: int | None = None,
@@ -204,6 +225,7 @@ class StoreWriter:
         self.max_queue_batches = max_queue_batches
         self.max_queue_rows = max_queue_rows
         self.max_chunk_rows = max_chunk_rows
+        self.rows_per_part = rows_per_part
         self.overflow = overflow
         self.high_water = high_water
         self.max_spool_bytes = max_spool_bytes
@@ -448,10 +470,7 @@ class StoreWriter:
             self._queued_rows -= rows
             self._cond.notify_all()
         self._wake_async()
-        batch = merge(group)
-        columns, payload = encode(batch)
-        record = Record(batch.table.name, columns, str(uuid.uuid4()), batch.n, payload)
-        return _Chunk(record, seq)
+        return _Chunk(merge(group), str(uuid.uuid4()), seq)
 
     def _above_high_water(self) -> bool:
         with self._cond:
@@ -491,35 +510,41 @@ class StoreWriter:
             with contextlib.suppress(Exception):
                 conn.close()
 
-    def _copy(self, record: Record) -> bool:
+    def _copy(self, item: Record | _Chunk) -> bool:
         """COPY one chunk in one transaction; False when its id was already committed."""
         conn = self._conn
         assert conn is not None
+        if isinstance(item, _Chunk):
+            table, rows = item.batch.table.name, item.rows
+            columns, parts = encode_parts(item.batch, self.rows_per_part)
+        else:
+            table, rows, columns, parts = item.table, item.rows, item.columns, iter((item.payload,))
         with conn.transaction():
             new = conn.execute(
                 "INSERT INTO store_batches (chunk_id, table_name, n_rows) VALUES (%s, %s, %s)"
                 " ON CONFLICT (chunk_id) DO NOTHING RETURNING seq",
-                (record.chunk_id, record.table, record.rows),
+                (item.chunk_id, table, rows),
             ).fetchone()
             if new is None:
                 return False
-            with conn.cursor() as cur, cur.copy(copy_sql(record.table, record.columns)) as copy:
-                copy.write(record.payload)
+            with conn.cursor() as cur, cur.copy(copy_sql(table, columns)) as copy:
+                for part in parts:
+                    copy.write(part)
         return True
 
-    def _deliver(self, record: Record) -> _Outcome:
-        """Try to commit ``record``: ``ok``, ``duplicate`` (already committed), ``away``, ``rejected``."""
+    def _deliver(self, item: Record | _Chunk) -> _Outcome:
+        """Try to commit a chunk: ``ok``, ``duplicate`` (already committed), ``away``, ``rejected``."""
         try:
-            written = self._copy(record)
+            written = self._copy(item)
         except psycopg.Error as exc:
             if _transient(exc, self._conn):
                 self._error("write", exc)
                 self._disconnect()
                 return "away"
-            self._reject(record, exc)
+            self._reject(item.record if isinstance(item, _Chunk) else item, exc)
             return "rejected"
         if not written:
-            self.log.info("store writer: chunk %s was already committed; skipped", record.chunk_id)
+            self.log.info("store writer: chunk %s was already committed; skipped", item.chunk_id)
             with self._cond:
                 self._duplicates += 1
             return "duplicate"
@@ -538,8 +563,8 @@ class StoreWriter:
         """Append to the spool; False when the disk failed (retry later)."""
         if self.max_spool_bytes is not None and self._spool.bytes >= self.max_spool_bytes:
             with self._cond:
-                self._rows_dropped += chunk.record.rows
-            self.log.error("store spool full (%d bytes): dropped %d rows", self._spool.bytes, chunk.record.rows)
+                self._rows_dropped += chunk.rows
+            self.log.error("store spool full (%d bytes): dropped %d rows", self._spool.bytes, chunk.rows)
             self._mark_done(chunk.last_seq)
             return True
         try:
@@ -548,8 +573,8 @@ class StoreWriter:
             self._error("spool", exc)
             return False
         with self._cond:
-            self._rows_spooled += chunk.record.rows
-            self._spooled_seq[chunk.record.chunk_id] = chunk.last_seq
+            self._rows_spooled += chunk.rows
+            self._spooled_seq[chunk.chunk_id] = chunk.last_seq
         return True
 
     def _replay_one(self) -> bool:
@@ -567,10 +592,11 @@ class StoreWriter:
         return True
 
     def _maintain(self) -> None:
+        """Run maintenance; its failures are logged and counted, never in the way of writing."""
         try:
             assert self._conn is not None
             maintain(self._conn, time.time(), self.retention)
-        except psycopg.Error as exc:
+        except Exception as exc:
             self._error("maintenance", exc)
             if self._conn is not None and (self._conn.broken or self._conn.closed):
                 self._disconnect()
@@ -610,8 +636,8 @@ class StoreWriter:
                 st.backoff = min(st.backoff * 2, self.backoff_max_s)
         connected = self._conn is not None
         if connected and self.maintenance_interval_s is not None and now >= st.next_maintenance and not closing:
-            self._maintain()
             st.next_maintenance = now + self.maintenance_interval_s
+            self._maintain()
             connected = self._conn is not None
         give_up = closing and (not connected or past_deadline)
         divert = self.overflow == "spool" and self._above_high_water()
@@ -620,9 +646,9 @@ class StoreWriter:
             st.pending = self._take(0.0 if give_up or spooled else 0.05)
         if st.pending is not None:
             if connected and not spooled and not give_up and not divert:
-                outcome = self._deliver(st.pending.record)
+                outcome = self._deliver(st.pending)
                 if outcome != "away":
-                    self._mark_done(st.pending.last_seq, st.pending.record.rows if outcome == "ok" else 0)
+                    self._mark_done(st.pending.last_seq, st.pending.rows if outcome == "ok" else 0)
                     st.pending = None
                     return False
                 st.next_connect = time.monotonic() + st.backoff

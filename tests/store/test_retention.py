@@ -86,6 +86,7 @@ def test_maintenance_steps_aside_when_another_process_holds_it(db: str, conn: ps
     with psycopg.connect(db, autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", (MAINTENANCE_LOCK,))
         assert maintain(conn, T0, None) is False
+        other.execute("SELECT pg_advisory_unlock(%s)", (MAINTENANCE_LOCK,))
     assert maintain(conn, T0, None) is True
     assert len(partitions(conn, "events")) == 4
 

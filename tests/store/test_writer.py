@@ -175,3 +175,12 @@ def test_a_chunk_committed_before_a_crash_is_not_written_twice(
         assert w.flush_blocking(30)  # the spool is drained
         assert (w.metrics.rows_written, w.metrics.duplicates_skipped) == (5, 1)  # only the second was new
     assert insert_order(conn) == list(range(10))
+
+
+def test_a_failing_maintenance_does_not_stop_writing(db: str, conn: psycopg.Connection[Any], spool_dir: Path) -> None:
+    conn.execute("DELETE FROM store_settings")  # maintenance now fails: backend unknown
+    with StoreWriter(db, spool_dir=spool_dir) as w:
+        w.write_blocking("tracks", tracks(5))
+        assert w.flush_blocking(30)
+        m = w.metrics
+    assert m.rows_written == 5 and m.errors == 1 and "maintenance" in m.last_error
