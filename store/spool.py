@@ -195,7 +195,7 @@ class Spool:
             if not path.exists():
                 later = [i for i in self._segments() if i > index]
                 if not later:
-                    return None
+                    break
                 self._read_pos = (later[0], 0)
                 continue
             with path.open("rb") as f:
