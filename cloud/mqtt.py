@@ -1,0 +1,148 @@
+"""MQTT clients of the platform: the ingest service on the settings' broker, and the downlink
+publisher (commands, advisories, RSU broadcasts) with its per-message counters."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from typing import Any
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from cloud.metrics import Counter
+from cloud.settings import Settings
+from ingest import IngestService
+from ingest.service import _sink_queue
+from roadnet.model import RoadNetwork
+
+LOG = logging.getLogger("xiangjiang.cloud.mqtt")
+TCP_NODELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def protocol_of(settings: Settings) -> aiomqtt.ProtocolVersion:
+    """The MQTT protocol version the settings ask for."""
+    return aiomqtt.ProtocolVersion.V5 if settings.mqtt_protocol == "5" else aiomqtt.ProtocolVersion.V311
+
+
+class _V311IngestService(IngestService):
+    """Ingest over MQTT 3.1.1, for brokers without MQTT 5 (the embedded demo broker).
+
+    Until ``ingest`` takes a protocol option this overrides its client factory: same queue sink,
+    same socket options, no MQTT 5 session properties.
+    """
+
+    def _client_for_attempt(self) -> aiomqtt.Client:
+        return aiomqtt.Client(
+            self.hostname,
+            self.port,
+            username=self.username,
+            password=self._password,
+            identifier=self.identifier,
+            logger=self.logger,
+            protocol=aiomqtt.ProtocolVersion.V311,
+            keepalive=self.keepalive,
+            clean_session=True,
+            queue_type=_sink_queue(self._on_message),
+            socket_options=[TCP_NODELAY],
+        )
+
+
+def make_ingest(settings: Settings, net: RoadNetwork, **kw: Any) -> IngestService:
+    """The ingest service for the settings' broker and the map's frame."""
+    url = settings.mqtt_url
+    cls = IngestService if settings.mqtt_protocol == "5" else _V311IngestService
+    return cls(
+        frame=net.frame,
+        hostname=url.host,
+        port=url.port,
+        username=url.username,
+        password=url.password,
+        identifier=f"xj-ingest-{settings.region_id}-{socket.gethostname()}"[:64],
+        **kw,
+    )
+
+
+class Publisher:
+    """Publishes downlinks on one aiomqtt client, reconnecting lazily.
+
+    Parameters
+    ----------
+    settings
+        Broker URL and protocol.
+    sent, errors
+        Counters labelled by channel (``command``, ``advisory``, ``spat``, ...) and by reason.
+    """
+
+    def __init__(self, settings: Settings, sent: Counter, errors: Counter) -> None:
+        self.settings = settings
+        self.sent, self.errors = sent, errors
+        self._client: aiomqtt.Client | None = None
+        self.v5 = settings.mqtt_protocol == "5"
+
+    def _new_client(self) -> aiomqtt.Client:
+        url = self.settings.mqtt_url
+        return aiomqtt.Client(
+            url.host,
+            url.port,
+            username=url.username,
+            password=url.password,
+            identifier=None,
+            protocol=protocol_of(self.settings),
+            socket_options=[TCP_NODELAY],
+            max_queued_outgoing_messages=100_000,
+            timeout=5.0,
+        )
+
+    async def connect(self) -> bool:
+        """Connect when not connected; False (counted) when the broker is away."""
+        if self._client is not None:
+            return True
+        client = self._new_client()
+        try:
+            await client.__aenter__()
+        except aiomqtt.MqttError as exc:
+            self.errors.inc(1, "connect")
+            LOG.warning("publisher: broker unavailable: %s", exc)
+            return False
+        self._client = client
+        return True
+
+    async def close(self) -> None:
+        """Disconnect."""
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(aiomqtt.MqttError):
+                await client.__aexit__(None, None, None)
+
+    def properties(self, basis_ns: int) -> Properties | None:
+        """MQTT 5 user property ``xj-basis-ns``: sender time of the newest input behind a decision."""
+        if not self.v5 or basis_ns <= 0:
+            return None
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.UserProperty = [("xj-basis-ns", str(basis_ns))]
+        return props
+
+    async def publish(self, messages: list[tuple[str, str, bytes]], basis_ns: int = 0) -> int:
+        """Publish ``(channel, topic, payload)`` triples at QoS 0; returns how many went out."""
+        if not messages or not await self.connect():
+            if messages:
+                self.errors.inc(len(messages), "not_connected")
+            return 0
+        client = self._client
+        assert client is not None
+        props = self.properties(basis_ns)
+        n = 0
+        for channel, topic, payload in messages:
+            try:
+                await client.publish(topic, payload, qos=0, properties=props)
+            except aiomqtt.MqttError as exc:
+                self.errors.inc(len(messages) - n, "publish")
+                LOG.warning("publisher: %s; reconnecting", exc)
+                await self.close()
+                return n
+            self.sent.inc(1, channel)
+            n += 1
+        return n
