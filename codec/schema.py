@@ -7,6 +7,7 @@ and ``j2735.asn`` (SAE J2735). Values are asn1tools' Python form: SEQUENCE -> di
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -125,3 +126,33 @@ def _located(exc: Any, type_name: str, reason: str) -> CodecError:
     offset = getattr(exc, "offset", None)
     at = f" (bit offset {offset})" if offset is not None else ""
     return CodecError(f"{where}: {exc.message}{at}", reason=reason, field=where, offset=offset)
+
+
+def to_jer(std: str, type_name: str, value: Any) -> Any:
+    """asn1tools value -> its X.697 JSON (JER) form as Python objects (OCTET/BIT STRING as hex)."""
+    try:
+        return json.loads(spec(std, "jer").encode(type_name, value))
+    except asn1tools.Error as exc:
+        raise CodecError(f"{type_name}: {exc}", reason="malformed", field=type_name) from None
+
+
+def from_jer(std: str, type_name: str, obj: Any) -> Any:
+    """JER form (Python objects) -> asn1tools value; members are checked when the value is encoded.
+
+    Raises
+    ------
+    CodecError
+        When the JSON does not fit the type (a non-hex string, an unknown alternative or member).
+    """
+    try:
+        value = spec(std, "jer").decode(type_name, json.dumps(obj).encode())
+    except asn1tools.Error as exc:
+        raise CodecError(f"{type_name}: {exc}", reason="malformed", field=type_name) from None
+    except (*_GARBAGE, AttributeError) as exc:
+        raise CodecError(
+            f"{type_name}: JSON does not fit the type ({exc})", reason="malformed", field=type_name
+        ) from None
+    unknown = find_unknown_extension(value, type_name)
+    if unknown:
+        raise CodecError(f"{unknown}: no such alternative or enumerated value", reason="malformed", field=unknown)
+    return value
