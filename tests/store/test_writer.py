@@ -184,3 +184,36 @@ def test_a_failing_maintenance_does_not_stop_writing(db: str, conn: psycopg.Conn
         assert w.flush_blocking(30)
         m = w.metrics
     assert m.rows_written == 5 and m.errors == 1 and "maintenance" in m.last_error
+
+
+@pytest.mark.parametrize("overflow", ["spool", "drop"])
+def test_overflow_policy_above_high_water(
+    db: str, conn: psycopg.Connection[Any], spool_dir: Path, overflow: Any
+) -> None:
+    lanes = {"time": np.full(2, T0), "lane_id": np.array(["l1", "l2"]), "count": np.arange(2)}
+    lanes |= {"queue_m": np.zeros(2), "mean_speed": np.zeros(2), "occupancy": np.zeros(2)}
+    w = StoreWriter(
+        db, spool_dir=spool_dir, max_queue_batches=6, high_water=0.5, overflow=overflow, maintenance_interval_s=None
+    )
+    for k in range(3):  # alternate tables so the batches cannot merge into one chunk
+        assert w.try_write("tracks", tracks(10, start=10 * k)) is Offer.QUEUED
+        assert w.try_write("lane_states", lanes) is Offer.QUEUED
+    with w:  # the worker starts with the queue at its high-water mark
+        assert w.flush_blocking(30)
+        m = w.metrics
+    assert m.rows_written == 36 and insert_order(conn) == list(range(30))
+    if overflow == "spool":
+        assert m.rows_spooled > 0  # diverted to disk while the queue was above high water
+    else:
+        assert m.rows_spooled == 0
+
+
+def test_past_max_spool_bytes_rows_are_dropped_and_counted(spool_dir: Path, db: str) -> None:
+    nowhere = psycopg.conninfo.make_conninfo(db, port=1)
+    w = StoreWriter(nowhere, spool_dir=spool_dir, max_spool_bytes=1, max_chunk_rows=10, maintenance_interval_s=None)
+    for k in range(3):
+        w.try_write("tracks", tracks(10, start=10 * k))
+    w.start()
+    w.close()
+    m = w.metrics
+    assert (m.rows_spooled, m.rows_dropped, m.spool_records) == (10, 20, 1)
