@@ -17,6 +17,8 @@ from fusion.measurements import Measurements
 
 #: chi-square quantile, 2 degrees of freedom, probability 0.999.
 CHI2_2D_999 = 13.8155
+#: extra candidate pairs worth a second grid pass for the widest gates
+SPLIT_PAIRS = 4000.0
 
 
 class MahalanobisGate:
@@ -41,12 +43,16 @@ class MahalanobisGate:
         Bounds ``sqrt(threshold * S_axis)`` over the measurements' covariances and time
         offsets, plus the track's displacement over the largest offset; at most ``max_radius``.
         """
-        tau = float(np.abs(meas.tau).max())
-        r_max = float(max(meas.R[:, 0, 0].max(), meas.R[:, 1, 1].max()))
-        sd_pos = np.sqrt(np.maximum(P[:, 0, 0], P[:, 1, 1]))
-        sd_vel = np.sqrt(np.maximum(P[:, 2, 2], P[:, 3, 3]))
-        shift = tau * np.maximum(np.abs(x[:, 2]), np.abs(x[:, 3]))
-        half = np.sqrt(self.threshold * scale * ((sd_pos + tau * sd_vel) ** 2 + r_max)) + shift
+        tau = max(-float(meas.tau.min()), float(meas.tau.max()))
+        r_max = float(meas.R.max())
+        var_pos = np.maximum(P[:, 0, 0], P[:, 1, 1])
+        if tau > 0.0:
+            sd = np.sqrt(var_pos) + tau * np.sqrt(np.maximum(P[:, 2, 2], P[:, 3, 3]))
+            var_pos = sd * sd
+            shift = tau * np.maximum(np.abs(x[:, 2]), np.abs(x[:, 3]))
+        half = np.sqrt((var_pos + r_max) * (self.threshold * scale))
+        if tau > 0.0:
+            half += shift
         return np.asarray(np.minimum(half, self.max_radius * np.sqrt(scale)))
 
     def gate(
@@ -54,9 +60,9 @@ class MahalanobisGate:
     ) -> tuple[IntArray, FloatArray, FloatArray]:
         """Gated pairs.
 
-        The grid cell is the 90th percentile of the gate half-widths; the few tracks with wider
-        gates are searched on a second grid of their own, so uncertain tracks do not widen every
-        query.
+        The grid cell is the widest gate's half-width, or, when that would cost many more
+        candidate pairs than a second pass, the 90th percentile of the half-widths with the
+        tracks above it searched on a second grid of their own.
         Candidates outside a track's gate box are dropped before any matrix arithmetic.
 
         Parameters
@@ -80,16 +86,24 @@ class MahalanobisGate:
         if len(x) == 0 or len(meas) == 0:
             return np.zeros((2, 0), dtype=np.int64), np.zeros(0), np.zeros(0)
         half = self.radii(x, P, meas, scale)
-        cell = float(np.percentile(half, 90.0))
-        wide = half > cell
         xy = x[:, 0:2]
-        if not wide.any():
-            pairs = grid_pairs(xy, meas.z, cell)
+        k = (9 * len(half)) // 10
+        cell = float(np.partition(half, k)[k])
+        top = float(half.max())
+        wide = half > cell
+        # one grid sized for the widest gate costs extra candidate pairs (about m x density x
+        # 9 x the difference of the squared cells); a second grid for the wide tracks costs a
+        # pass over the measurements. Take whichever is cheaper.
+        xs, ys = x[:, 0], x[:, 1]
+        area = max(float((xs.max() - xs.min()) * (ys.max() - ys.min())), top * top)
+        extra = len(meas) * len(half) / area * 9.0 * (top * top - cell * cell)
+        if extra <= SPLIT_PAIRS or not wide.any():
+            pairs = grid_pairs(xy, meas.z, top)
         else:
             narrow = np.flatnonzero(~wide)
             broad = np.flatnonzero(wide)
             p1 = grid_pairs(xy[narrow], meas.z, cell)
-            p2 = grid_pairs(xy[broad], meas.z, float(half[broad].max()))
+            p2 = grid_pairs(xy[broad], meas.z, top)
             pairs = np.concatenate([np.stack([narrow[p1[0]], p1[1]]), np.stack([broad[p2[0]], p2[1]])], axis=1)
         xT = x.T
         PT = P.transpose(1, 2, 0)

@@ -4,7 +4,8 @@ The smaller point set is bucketed into square cells by sorting its cell keys; ev
 the other looks at the 3 x 3 block of cells around it, read as three contiguous key ranges (one
 per row of the block). Building is O(n log n + cells) for the smaller set, querying O(m + pairs).
 The grid is capped at :data:`MAX_CELLS_PER_POINT` cells per point: a sparse spread of points
-gets larger cells rather than a huge table.
+gets larger cells rather than a huge table. Small problems (up to :data:`DENSE_PAIRS` pairs)
+skip the grid and test every pair.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import numpy as np
 from fusion.arraytypes import FloatArray, IntArray
 from fusion.indexing import ragged_ranges
 
+#: Up to this many point pairs, all pairs are tested directly (no grid).
+DENSE_PAIRS = 4096
 #: Upper bound on grid cells per point (plus a constant), which bounds memory and build time.
 MAX_CELLS_PER_POINT = 8
 _MIN_CELLS = 4096
@@ -40,25 +43,31 @@ def grid_pairs(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
     n, m = len(a), len(b)
     if n == 0 or m == 0:
         return np.zeros((2, 0), dtype=np.int64)
+    if n * m <= DENSE_PAIRS:  # a small problem: all pairs at once costs fewer calls than a grid
+        near = (np.abs(a[:, 0:1] - b[:, 0]) <= radius) & (np.abs(a[:, 1:2] - b[:, 1]) <= radius)
+        return np.stack(np.nonzero(near)).astype(np.int64)
     if n > m:
         return grid_pairs(b, a, radius)[::-1]
     ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-    lo = np.array([min(ax.min(), bx.min()), min(ay.min(), by.min())])
-    hi = np.array([max(ax.max(), bx.max()), max(ay.max(), by.max())])
-    extent = np.maximum(hi - lo, 1e-9)
+    x0 = float(min(ax.min(), bx.min()))
+    y0 = float(min(ay.min(), by.min()))
+    ex = max(float(max(ax.max(), bx.max())) - x0, 1e-9)
+    ey = max(float(max(ay.max(), by.max())) - y0, 1e-9)
     cell = float(radius)
     budget = MAX_CELLS_PER_POINT * (n + m) + _MIN_CELLS
-    if (extent[0] / cell + 3) * (extent[1] / cell + 3) > budget:
-        cell = float(np.sqrt(extent[0] * extent[1] / budget)) * 1.05
-        cell = max(cell, float(extent.max()) / (budget - 3) * 1.05)
-    nx = int(extent[0] // cell) + 3
-    ny = int(extent[1] // cell) + 3
+    if (ex / cell + 3) * (ey / cell + 3) > budget:
+        cell = max(float(np.sqrt(ex * ey / budget)), max(ex, ey) / (budget - 3)) * 1.05
+    nx = int(ex // cell) + 3
+    ny = int(ey // cell) + 3
     # cells with a one-cell border, so that neighbours of any point exist
-    ka = ((ay - lo[1]) // cell).astype(np.int64) * nx + ((ax - lo[0]) // cell).astype(np.int64) + (nx + 1)
+    origin = np.array([x0, y0])
+    ca = ((a - origin) // cell).astype(np.int64)
+    ka = ca[:, 1] * nx + ca[:, 0] + (nx + 1)
     order = np.argsort(ka, kind="stable")
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     np.cumsum(np.bincount(ka, minlength=nx * ny), out=start[1:])
-    kb = ((by - lo[1]) // cell).astype(np.int64) * nx + ((bx - lo[0]) // cell).astype(np.int64) + (nx + 1)
+    cb = ((b - origin) // cell).astype(np.int64)
+    kb = cb[:, 1] * nx + cb[:, 0] + (nx + 1)
     # three rows of the 3 x 3 block: contiguous keys (row y, columns x-1 .. x+1)
     keys = (kb[:, None] + np.array([-nx, 0, nx], dtype=np.int64)).ravel()
     first = start[keys - 1]

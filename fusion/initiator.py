@@ -1,18 +1,20 @@
 """Initiation role: tentative tracks from unassigned measurements, confirmed M-of-N.
 
 A new track starts at its measurement (position and, when measured, velocity; otherwise zero
-velocity with a broad prior) and is tentative until it has been updated in ``m`` of its first
-``n`` ticks. A tentative track that can no longer reach ``m`` is reported as failed.
+velocity with a broad prior) and is tentative until ``m`` measurements have been associated to
+it within its first ``n`` ticks. Measurements count per sensor frame: a vehicle seen by three
+sensors is confirmed in its first tick, one seen by a single sensor after ``m`` ticks with
+detections. A tentative track fails after ``n`` ticks, or after ``max_misses`` ticks in a row
+without a measurement.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from fusion.arraytypes import BoolArray, FloatArray
+from fusion.arraytypes import BoolArray, FloatArray, IntArray
 from fusion.grid import grid_pairs
+from fusion.indexing import compact
 from fusion.measurements import Measurements
 from fusion.tracks import TrackStore
 from fusion.updater import mahalanobis2
@@ -29,13 +31,13 @@ class MofNInitiator:
         Prior standard deviation of an unmeasured velocity component, m/s.
     """
 
-    def __init__(self, m: int = 3, n: int = 4, velocity_sd: float = 10.0) -> None:
-        if not 1 <= m <= n <= 32:
-            raise ValueError(f"M-of-N needs 1 <= m <= n <= 32, got m={m}, n={n}")
+    def __init__(self, m: int = 3, n: int = 4, velocity_sd: float = 10.0, max_misses: int = 2) -> None:
+        if not 1 <= m <= n:
+            raise ValueError(f"M-of-N needs 1 <= m <= n, got m={m}, n={n}")
         self.m = int(m)
         self.n = int(n)
         self.velocity_sd = float(velocity_sd)
-        self._mask = np.uint32((1 << self.n) - 1)
+        self.max_misses = int(max_misses)
 
     def initiate(self, meas: Measurements) -> tuple[FloatArray, FloatArray]:
         """Initial states of new tracks at the measurements' own times.
@@ -53,7 +55,7 @@ class MofNInitiator:
             (k, 4, 4) covariances.
         """
         k = len(meas)
-        known = np.isfinite(meas.v).all(axis=1)
+        known = np.isfinite(meas.v[:, 0])
         x = np.zeros((k, 4))
         x[:, 0:2] = meas.z
         x[known, 2:4] = meas.v[known]
@@ -63,17 +65,37 @@ class MofNInitiator:
         P[known, 2:4, 2:4] = meas.Rv[known]
         return x, P
 
-    def _hits_in_window(self, store: TrackStore) -> FloatArray:
-        return np.asarray(np.bitwise_count(store.hist & self._mask), dtype=np.float64)
-
     def confirm(self, store: TrackStore) -> None:
-        """Mark tentative tracks with ``m`` hits in their window as confirmed (in place)."""
-        store.confirmed |= self._hits_in_window(store) >= self.m
+        """Mark tentative tracks with ``m`` measurements as confirmed (in place)."""
+        store.confirmed |= store.hits >= self.m
 
     def failed(self, store: TrackStore) -> BoolArray:
         """Tentative tracks that can no longer be confirmed, shape (n_tracks,)."""
-        missed = np.minimum(store.ticks, self.n) - self._hits_in_window(store)
-        return np.asarray(~store.confirmed & (missed > self.n - self.m))
+        return np.asarray(~store.confirmed & ((store.ticks >= self.n) | (store.misses >= self.max_misses)))
+
+
+def components(i: IntArray, j: IntArray, k: int) -> IntArray:
+    """Connected components of an undirected graph on ``k`` nodes with edges ``(i, j)``.
+
+    Label propagation with pointer jumping: each node ends with the smallest node number of
+    its component. Rounds grow with the components' diameters, which are small here (clusters
+    of one object's detections); for large graphs use ``scipy.sparse.csgraph``.
+
+    Returns
+    -------
+    labels
+        (k,) int64.
+    """
+    label = np.arange(k, dtype=np.int64)
+    while True:
+        low = np.minimum(label[i], label[j])
+        new = label.copy()
+        np.minimum.at(new, i, low)
+        np.minimum.at(new, j, low)
+        new = new[new]
+        if np.array_equal(new, label):
+            return label
+        label = new
 
 
 def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_radius: float) -> BoolArray:
@@ -114,12 +136,15 @@ def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_ra
     S[:, 0, 0] += dt2
     S[:, 1, 1] += dt2
     near = mahalanobis2((meas.z[i] - meas.z[j]).T, S.transpose(1, 2, 0)) <= threshold
-    graph = coo_matrix((np.ones(int(near.sum())), (i[near], j[near])), shape=(k, k))
-    _, comp = connected_components(graph, directed=False)
-    comp = comp.astype(np.int64)
+    if not near.any():
+        return np.ones(k, dtype=np.bool_)
+    comp = components(i[near], j[near], k)
     n_scans = int(meas.scan.max()) + 1
     key = comp * n_scans + meas.scan
-    keys, inv, counts = np.unique(key, return_inverse=True, return_counts=True)
+    inv, n_keys = compact(key)
+    counts = np.bincount(inv, minlength=n_keys)
+    keys = np.zeros(n_keys, dtype=np.int64)
+    keys[inv] = key
     kcomp = keys // n_scans
     # per component, the key with most members (lowest scan on ties): sort and take the first
     order = np.lexsort((keys % n_scans, -counts, kcomp))

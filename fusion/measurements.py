@@ -130,33 +130,50 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> Measure
     """Measurements from a ``DETECTION_DTYPE`` array (all rows valid), shape (m,).
 
     A row's own covariance ``r_xx, r_xy, r_yy`` is used when finite and positive definite,
-    else ``noise.position_var``. Velocities with a NaN component count as unknown.
+    else ``noise.position_var``. Velocities with a NaN component count as unknown (both NaN).
+    Sizes that are not positive count as unknown (0); confidence is clipped to 0..1.
     """
     m = len(det)
-    R = _diag(np.full(m, noise.position_var))
+    z = np.empty((m, 2))
+    z[:, 0] = det["x"]
+    z[:, 1] = det["y"]
     rxx = det["r_xx"].astype(np.float64)
     rxy = det["r_xy"].astype(np.float64)
     ryy = det["r_yy"].astype(np.float64)
-    own = np.isfinite(rxx) & np.isfinite(rxy) & np.isfinite(ryy) & (rxx > 0) & (rxx * ryy - rxy * rxy > 0)
-    R[own, 0, 0] = rxx[own]
-    R[own, 0, 1] = R[own, 1, 0] = rxy[own]
-    R[own, 1, 1] = ryy[own]
-    v = np.stack([det["vx"], det["vy"]], axis=1).astype(np.float64)
-    v[~np.isfinite(v).all(axis=1)] = np.nan
+    own = (rxx > 0) & (rxx * ryy - rxy * rxy > 0)  # False where any is NaN
+    R = np.zeros((m, 2, 2))
+    if own.all():
+        R[:, 0, 0] = rxx
+        R[:, 0, 1] = R[:, 1, 0] = rxy
+        R[:, 1, 1] = ryy
+    else:
+        var = noise.position_var
+        R[:, 0, 0] = np.where(own, rxx, var)
+        R[:, 0, 1] = R[:, 1, 0] = np.where(own, rxy, 0.0)
+        R[:, 1, 1] = np.where(own, ryy, var)
+    v = np.empty((m, 2))
+    v[:, 0] = det["vx"]
+    v[:, 1] = det["vy"]
+    v[~(np.isfinite(v[:, 0]) & np.isfinite(v[:, 1]))] = np.nan
     tt = det["t"].astype(np.float64)
     conf = det["confidence"].astype(np.float32)
-    conf = np.where(np.isfinite(conf), np.clip(conf, 0.0, 1.0), 1.0).astype(np.float32)
+    conf[~(conf <= 1.0)] = 1.0  # NaN and > 1
+    conf[conf < 0.0] = 0.0
+    length = det["length"].astype(np.float32)
+    length[~(length > 0)] = 0.0
+    width = det["width"].astype(np.float32)
+    width[~(width > 0)] = 0.0
     return Measurements(
-        z=np.stack([det["x"], det["y"]], axis=1).astype(np.float64),
+        z=z,
         R=R,
         tau=tt - t,
         v=v,
         Rv=_diag(np.full(m, noise.velocity_var)),
         scan=scan_index(det["sensor"], tt),
         cls=det["cls"].astype(np.uint8),
-        weight=(conf * np.float32(noise.detection_weight)).astype(np.float32),
-        length=np.nan_to_num(det["length"].astype(np.float32)),
-        width=np.nan_to_num(det["width"].astype(np.float32)),
+        weight=conf * np.float32(noise.detection_weight),
+        length=length,
+        width=width,
     )
 
 

@@ -124,6 +124,8 @@ class Scenario:
         """
         sen = self.sensors
         s_idx, v_idx = grid_pairs(sen.xy, self.pos, float(sen.range.max()))
+        order = np.lexsort((s_idx, v_idx))  # random draws independent of the search's order
+        s_idx, v_idx = s_idx[order], v_idx[order]
         d = np.hypot(*(self.pos[v_idx] - sen.xy[s_idx]).T)
         seen = (d <= sen.range[s_idx]) & (self.rng.random(len(d)) < self.pd)
         s_idx, v_idx = s_idx[seen], v_idx[seen]

@@ -180,9 +180,10 @@ class Tracker:
         # no births next to a confirmed track: such a detection is its outlier or clutter
         idx = np.flatnonzero(free)
         near, _, _ = self.gate.gate(st.x, st.P, meas.take(idx), self.birth_exclusion)
-        beside = np.unique(idx[near[1][st.confirmed[near[0]]]])
-        free[beside] = False
-        self.stats["suppressed"] += len(beside)
+        beside = np.zeros(len(free), dtype=np.bool_)
+        beside[idx[near[1][st.confirmed[near[0]]]]] = True
+        free &= ~beside
+        self.stats["suppressed"] += int(np.count_nonzero(beside))
         seeded, extra = self._birth(meas, np.flatnonzero(free), t, cluster=True)
         self._apply(np.concatenate([assigned, extra], axis=1), seeded, meas)
 
@@ -272,31 +273,40 @@ class Tracker:
         st = self.store
         rows, j = pairs
         if len(rows):
-            n_scans = int(meas.scan.max()) + 1
-            scan_tau = np.zeros(n_scans)
-            scan_tau[meas.scan] = meas.tau
-            tau_values, tau_rank = np.unique(scan_tau, return_inverse=True)
-            n_tau = len(tau_values)
-            group, n_groups = compact(rows * n_tau + tau_rank[meas.scan[j]])
+            if meas.tau.min() == meas.tau.max():  # every frame at one time
+                n_tau = 1
+                group, n_groups = compact(rows)
+            else:
+                n_scans = int(meas.scan.max()) + 1
+                scan_tau = np.zeros(n_scans)
+                scan_tau[meas.scan] = meas.tau
+                tau_values, tau_rank = np.unique(scan_tau, return_inverse=True)
+                n_tau = len(tau_values)
+                group, n_groups = compact(rows * n_tau + tau_rank[meas.scan[j]])
             g_rows = np.zeros(n_groups, dtype=np.int64)
             g_rows[group] = rows
             g_tau = np.zeros(n_groups)
             g_tau[group] = meas.tau[j]
             zc, Rc = combine(group, n_groups, meas.z[j], meas.R[j])
             hv = np.isfinite(meas.v[j, 0])
-            v_group, n_v = compact(group[hv])
-            vc, Rvc = combine(v_group, n_v, meas.v[j[hv]], meas.Rv[j[hv]])
-            v_of_group = np.full(n_groups, -1, dtype=np.int64)
-            v_of_group[group[hv]] = v_group
-            v_rows = np.zeros(n_v, dtype=np.int64)
-            v_rows[v_group] = g_rows[group[hv]]
-            layer = np.zeros(n_groups, dtype=np.int64) if n_tau == 1 else _layers(g_rows, st.n)
-            for k in range(int(layer.max()) + 1):
-                sel = np.flatnonzero(layer == k) if n_tau > 1 else np.arange(n_groups)
+            with_v = bool(hv.any())
+            if with_v:
+                v_group, n_v = compact(group[hv])
+                vc, Rvc = combine(v_group, n_v, meas.v[j[hv]], meas.Rv[j[hv]])
+                v_of_group = np.full(n_groups, -1, dtype=np.int64)
+                v_of_group[group[hv]] = v_group
+                v_rows = np.zeros(n_v, dtype=np.int64)
+                v_rows[v_group] = g_rows[group[hv]]
+            if n_tau == 1:
+                layers = [np.arange(n_groups)]
+            else:
+                layer = _layers(g_rows, st.n)
+                layers = [np.flatnonzero(layer == k) for k in range(int(layer.max()) + 1)]
+            for sel in layers:
                 self.updater.update(st.x, st.P, g_rows[sel], zc[sel], Rc[sel], g_tau[sel])
-                vs = v_of_group[sel]
-                vs = vs[vs >= 0]
-                if len(vs):
+                if with_v:
+                    vs = v_of_group[sel]
+                    vs = vs[vs >= 0]
                     self.updater.update_velocity(st.x, st.P, v_rows[vs], vc[vs], Rvc[vs])
         rows = np.concatenate([rows, seeded[0]])
         j = np.concatenate([j, seeded[1]])

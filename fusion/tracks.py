@@ -150,7 +150,7 @@ class TrackStore:
             if name in self.COMPONENT_FIRST:
                 rows_last = buf[..., : self.n]
                 setattr(self, name + "T", rows_last)
-                setattr(self, name, np.moveaxis(rows_last, -1, 0))
+                setattr(self, name, rows_last.T if rows_last.ndim == 2 else rows_last.transpose(2, 0, 1))
             else:
                 setattr(self, name, buf[: self.n])
 

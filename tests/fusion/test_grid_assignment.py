@@ -94,3 +94,20 @@ def test_assign_by_hand() -> None:
     chosen = assign(left, right, cost, 5.0, 5.0)
     # {0-0, 1-1} = 3 beats {1-0} + miss(0) + miss(1) = 10.5; edge 5-9 costs more than two misses
     assert chosen.tolist() == [True, False, True, False]
+
+
+@pytest.mark.parametrize("seed", range(4), ids=[f"seed{s}" for s in range(4)])
+def test_components_match_scipy(seed: int) -> None:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from fusion.initiator import components
+
+    rng = np.random.default_rng(seed)
+    k = 40
+    i = rng.integers(0, k, 30)
+    j = rng.integers(0, k, 30)
+    ours = components(i, j, k)
+    _, theirs = connected_components(coo_matrix((np.ones(30), (i, j)), shape=(k, k)), directed=False)
+    # the same partition: equal labels exactly where scipy's are equal
+    assert np.array_equal(ours[:, None] == ours[None, :], theirs[:, None] == theirs[None, :])
