@@ -83,6 +83,10 @@ class IngestService:
     session_expiry_s
         MQTT 5 session expiry: with a fixed ``identifier`` and QoS 1, the broker keeps
         messages for this long while ingest is away. 0: a clean session at every connect.
+    protocol
+        MQTT 5 (default) or 3.1.1 for brokers without 5; over 3.1.1 there are no shared
+        subscriptions, no session expiry, and dead letters carry no user properties (the
+        reason is still the last topic level).
     keepalive
         MQTT keepalive, s.
     logger
@@ -109,6 +113,7 @@ class IngestService:
         limits: Limits | None = None,
         backoff: Backoff | None = None,
         session_expiry_s: int = 0,
+        protocol: aiomqtt.ProtocolVersion = aiomqtt.ProtocolVersion.V5,
         keepalive: int = 30,
         logger: logging.Logger | None = None,
         clock: Callable[[], int] = time.time_ns,
@@ -126,6 +131,7 @@ class IngestService:
         self.deadletter_topic = deadletter_topic
         self.backoff = backoff or Backoff()
         self.session_expiry_s = session_expiry_s
+        self.protocol = protocol
         self.keepalive = keepalive
         self.logger = logger or LOG
         self.clock = clock
@@ -188,8 +194,9 @@ class IngestService:
 
     # -- MQTT ----------------------------------------------------------------------------
     def _client_for_attempt(self) -> aiomqtt.Client:
+        v5 = self.protocol is aiomqtt.ProtocolVersion.V5
         props = None
-        if self.session_expiry_s:
+        if v5 and self.session_expiry_s:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = self.session_expiry_s
         return aiomqtt.Client(
@@ -199,9 +206,11 @@ class IngestService:
             password=self._password,
             identifier=self.identifier,
             logger=self.logger,
-            protocol=aiomqtt.ProtocolVersion.V5,
+            protocol=self.protocol,
             keepalive=self.keepalive,
-            clean_start=MQTT_CLEAN_START_FIRST_ONLY if self.session_expiry_s else True,
+            clean_session=None if v5 else True,
+            # paho takes clean_start only over MQTT 5 (FIRST_ONLY is its "not given")
+            clean_start=MQTT_CLEAN_START_FIRST_ONLY if props is not None or not v5 else True,
             properties=props,
             queue_type=_sink_queue(self._on_message),
             socket_options=[TCP_NODELAY],
@@ -222,6 +231,8 @@ class IngestService:
                         pass
             except aiomqtt.MqttError as exc:
                 self.logger.warning("ingest: broker %s:%d unavailable: %s", self.hostname, self.port, exc)
+            except Exception:  # a bug or a bad setting: log it loudly, keep trying with back-off
+                self.logger.exception("ingest: connection to %s:%d failed", self.hostname, self.port)
             finally:
                 self._client = None
                 self.connected.clear()
@@ -257,14 +268,16 @@ class IngestService:
             dl = await self._dlq.get()
             await self.connected.wait()
             client = self._client
-            props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-            props.UserProperty = [
-                ("reason", dl.reason.value),
-                ("detail", dl.detail[:256]),
-                ("topic", dl.topic[:256]),
-                ("sender", dl.sender),
-                ("recv_ns", str(dl.recv_ns)),
-            ]
+            props = None
+            if self.protocol is aiomqtt.ProtocolVersion.V5:
+                props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+                props.UserProperty = [
+                    ("reason", dl.reason.value),
+                    ("detail", dl.detail[:256]),
+                    ("topic", dl.topic[:256]),
+                    ("sender", dl.sender),
+                    ("recv_ns", str(dl.recv_ns)),
+                ]
             topic = (self.deadletter_topic or DEADLETTER_TOPIC).format(reason=dl.reason.value)
             try:
                 if client is None:
