@@ -12,6 +12,7 @@ from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
+from google.protobuf.message import Message
 
 from ingest import ranges as rg
 from ingest.columns import block
@@ -30,6 +31,17 @@ def body_time(t_ns: int, sent_ns: int, limits: Limits) -> int | None:
     if t_ns < sent_ns - limits.max_age_ns or t_ns > sent_ns + limits.max_future_ns:
         return None
     return t_ns
+
+
+def _pin(route: Route, msg: Message, field: str) -> tuple[Reason, str] | None:
+    """The body's own id ``field`` must be the topic's device id; an empty one is filled in."""
+    v = getattr(msg, field)
+    if v == route.device_id:
+        return None
+    if v:
+        return Reason.SENDER_MISMATCH, f"{type(msg).__name__}.{field} {v!r} on the topic of {route.device_id!r}"
+    setattr(msg, field, route.device_id)
+    return None
 
 
 def _skew(what: str, t_ns: int, sent_ns: int) -> tuple[Reason, str]:
@@ -110,10 +122,8 @@ def bsm(
     pinned: bool = True,
 ) -> Outcome:
     """Check one :class:`Bsm` (scalar checks, no array)."""
-    if pinned and b.vehicle_id != route.device_id:
-        if b.vehicle_id:
-            return Reason.SENDER_MISMATCH, f"Bsm.vehicle_id {b.vehicle_id!r} on the topic of {route.device_id!r}"
-        b.vehicle_id = route.device_id
+    if pinned and (bad_id := _pin(route, b, "vehicle_id")):
+        return bad_id
     t = body_time(b.measured_ns, sent_ns, limits)
     if t is None:
         return _skew("measured_ns", b.measured_ns, sent_ns)
@@ -164,10 +174,8 @@ def spat(
     route: Route, s: pb.Spat, seq: int, sent_ns: int, recv_ns: int, corr: int, limits: Limits, *, pinned: bool = True
 ) -> Outcome:
     """Check a :class:`Spat`; its ``junction_id`` must be the sender's (filled in when empty)."""
-    if pinned and s.junction_id != route.device_id:
-        if s.junction_id:
-            return Reason.SENDER_MISMATCH, f"Spat.junction_id {s.junction_id!r} on the topic of {route.device_id!r}"
-        s.junction_id = route.device_id
+    if pinned and (bad_id := _pin(route, s, "junction_id")):
+        return bad_id
     if not s.junction_id:
         return Reason.OUT_OF_RANGE, "Spat: junction_id empty"
     t = body_time(s.timestamp_ns, sent_ns, limits)
@@ -196,10 +204,8 @@ def lamp_status(
     route: Route, s: pb.LampPostStatus, seq: int, sent_ns: int, recv_ns: int, corr: int, limits: Limits
 ) -> Outcome:
     """Check a :class:`LampPostStatus`; its ``post_id`` must be the sender's (filled in when empty)."""
-    if s.post_id != route.device_id:
-        if s.post_id:
-            return Reason.SENDER_MISMATCH, f"LampPostStatus.post_id {s.post_id!r} on the topic of {route.device_id!r}"
-        s.post_id = route.device_id
+    if bad_id := _pin(route, s, "post_id"):
+        return bad_id
     t = body_time(s.measured_ns, sent_ns, limits)
     if t is None:
         return _skew("measured_ns", s.measured_ns, sent_ns)
@@ -212,13 +218,8 @@ def priority_request(
     route: Route, r: pb.PriorityRequest, seq: int, sent_ns: int, recv_ns: int, corr: int, limits: Limits
 ) -> Outcome:
     """Check a :class:`PriorityRequest`; its ``vehicle_id`` must be the sender's (filled in when empty)."""
-    if r.vehicle_id != route.device_id:
-        if r.vehicle_id:
-            return (
-                Reason.SENDER_MISMATCH,
-                f"PriorityRequest.vehicle_id {r.vehicle_id!r} on the topic of {route.device_id!r}",
-            )
-        r.vehicle_id = route.device_id
+    if bad_id := _pin(route, r, "vehicle_id"):
+        return bad_id
     if not r.junction_id or len(r.bus_line) > rg.BUS_LINE_MAX:
         return Reason.OUT_OF_RANGE, "PriorityRequest: junction_id empty or bus_line too long"
     return Decoded(Kind.PRIORITY_REQUEST, route.sender, seq, sent_ns, recv_ns, sent_ns + corr, corr, r)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from google.protobuf.message import Message
 
 import proto
 from ingest import IngestPipeline
@@ -132,30 +133,14 @@ def test_parking_lamp_and_priority_requests() -> None:
     park = pb.ParkingStatus(area_id="", measured_ns=T0, capacity=10, occupied=4)
     lamp = pb.LampPostStatus(measured_ns=T0, online=True, brightness_pct=70)
     req = pb.PriorityRequest(request_id="q1", junction_id="j1", eta_ns=T0 + 20_000 * MS)
-    assert (
-        p.feed(
-            proto.topic("lamp", "L1", "parking", "up"),
-            proto.envelope("L1", 1, T0, parking=park).SerializeToString(),
-            T0,
-        )
-        is None
-    )
-    assert (
-        p.feed(
-            proto.topic("lamp", "L1", "status", "up"),
-            proto.envelope("L1", 2, T0, lamp_status=lamp).SerializeToString(),
-            T0,
-        )
-        is None
-    )
-    assert (
-        p.feed(
-            proto.topic("obu", "bus7", "srm", "up"),
-            proto.envelope("bus7", 1, T0, priority_request=req).SerializeToString(),
-            T0,
-        )
-        is None
-    )
+    uplinks: list[tuple[str, str, str, str, Message]] = [
+        ("lamp", "L1", "parking", "parking", park),
+        ("lamp", "L1", "status", "lamp_status", lamp),
+        ("obu", "bus7", "srm", "priority_request", req),
+    ]
+    for seq, (kind, dev, channel, body, msg) in enumerate(uplinks):
+        env = proto.envelope(dev, seq, T0, **{body: msg})
+        assert p.feed(proto.topic(kind, dev, channel, "up"), env.SerializeToString(), T0) is None
     b = p.drain(T0)
     assert b.parking["L1"].occupied == 4 and b.lamps["L1"].brightness_pct == 70
     assert [r.vehicle_id for r in b.priority_requests] == ["bus7"]
