@@ -103,6 +103,8 @@ def find_unknown_extension(value: Any, path: str) -> str:
     asn1tools decodes both to ``None`` (a CHOICE to ``(None, None)``); no type in the
     project's definitions decodes to ``None`` otherwise.
     """
+    if not _has_none(value):  # the common case, without building paths
+        return ""
     stack: list[tuple[str, Any]] = [(path, value)]
     while stack:
         where, v = stack.pop()
@@ -117,6 +119,26 @@ def find_unknown_extension(value: Any, path: str) -> str:
                 return where
             stack.append((f"{where}.{v[0]}", v[1]))
     return ""
+
+
+def _has_none(value: Any) -> bool:
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        v = pop()
+        t = type(v)
+        if t is dict:
+            push(v.values())
+        elif t is list:
+            push(v)
+        elif t is tuple:
+            if v[0] is None:
+                return True
+            if type(v[0]) is str:
+                stack.append(v[1])
+        elif v is None:
+            return True
+    return False
 
 
 def _located(exc: Any, type_name: str, reason: str) -> CodecError:
