@@ -31,6 +31,9 @@ LOG = logging.getLogger("xiangjiang.ingest")
 #: sender must not flush the ring or double the broker's load.
 NOT_KEPT: Final = frozenset({Reason.RATE_LIMITED})
 
+#: Bytes kept of a ``too_large`` payload.
+TOO_LARGE_KEPT: Final = 1024
+
 _STD_CHECKS: Final[dict[type[Message], Callable[..., bodies.Outcome]]] = {
     pb.PerceptionFrame: bodies.perception,
     pb.Bsm: lambda *a: bodies.bsm(*a, pinned=False),
@@ -181,6 +184,8 @@ class IngestPipeline:
         self.metrics.rejected[rej.reason] += 1
         self._log(rej, recv_ns)
         if rej.reason not in NOT_KEPT:
+            if rej.reason is Reason.TOO_LARGE:  # keep its head: the whole may not fit a broker packet
+                payload = payload[:TOO_LARGE_KEPT]
             dl = DeadLetter(rej.reason, rej.detail, rej.topic, rej.sender, payload, recv_ns)
             self.dead_letters.add(dl)
             if self.on_dead_letter is not None:

@@ -143,6 +143,8 @@ class IngestService:
         self._dlq: asyncio.Queue[DeadLetter] = asyncio.Queue(maxsize=deadletter_queue)
         self._tg: asyncio.TaskGroup | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # never feed our own dead letters back in (a "#" subscription would loop forever)
+        self._own_prefix = (deadletter_topic or DEADLETTER_TOPIC).split("{", 1)[0]
         if deadletter_topic is not None:
             pipeline.on_dead_letter = self._enqueue_dead_letter
 
@@ -250,8 +252,11 @@ class IngestService:
 
     def _on_message(self, msg: aiomqtt.Message) -> None:
         try:
+            topic = msg.topic.value
+            if topic.startswith(self._own_prefix):
+                return
             payload = msg.payload if isinstance(msg.payload, bytes) else str(msg.payload).encode()
-            self.pipeline.feed(msg.topic.value, payload, self.clock())
+            self.pipeline.feed(topic, payload, self.clock())
         except Exception:  # never let one message take the connection down
             self.logger.exception("ingest: message handler failed")
 

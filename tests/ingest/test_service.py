@@ -186,6 +186,25 @@ async def test_rejected_payloads_are_republished_as_dead_letters(
     assert [d.reason for d in svc.pipeline.dead_letters.recent()] == [Reason.SENDER_MISMATCH, Reason.DECODE_ERROR]
 
 
+async def test_own_dead_letters_are_not_fed_back(mqtt_broker: tuple[str, int], uid: str) -> None:
+    host, port = mqtt_broker
+    topic = topics.topic("rsu", uid, "perception", "up")
+    svc = IngestService(frame=FRAME, hostname=host, port=port, subscriptions=[topic, "v2x/v1/deadletter/#"], qos=1)
+    async with svc, _client(host, port) as watcher:
+        await watcher.subscribe("v2x/v1/deadletter/decode_error", qos=1)
+        await svc.wait_connected(TIMEOUT)
+        async with _client(host, port) as pub:
+            await pub.publish(topic, b"\xff" + uid.encode(), qos=1)
+            async with asyncio.timeout(TIMEOUT):
+                async for msg in watcher.messages:  # the broker has handed the dead letter out
+                    if msg.payload == b"\xff" + uid.encode():
+                        break
+            await pub.publish(topic, perception_env(uid, 1, time.time_ns()).SerializeToString(), qos=1)
+        await _until(lambda: svc.pipeline.metrics.accepted.get("perception", 0) == 1, "the frame after it")
+    # the dead letter reached ingest's socket before the frame did, and was skipped
+    assert svc.pipeline.metrics.received == 2 and svc.pipeline.metrics.rejected_total == 1
+
+
 async def test_shared_subscription_splits_messages_between_workers(mqtt_broker: tuple[str, int], uid: str) -> None:
     host, port = mqtt_broker
     sensor, n = f"{uid}-s", 40
