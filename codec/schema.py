@@ -8,6 +8,8 @@ and ``j2735.asn`` (SAE J2735). Values are asn1tools' Python form: SEQUENCE -> di
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
@@ -22,7 +24,16 @@ FILES: Final = {"csae": ASN_DIR / "csae.asn", "j2735": ASN_DIR / "j2735.asn"}
 STANDARDS: Final = tuple(FILES)
 
 # Exceptions asn1tools lets through on garbage input (it has no single base class for them).
-_GARBAGE = (ValueError, IndexError, KeyError, TypeError, OverflowError, NotImplementedError, RecursionError)
+_GARBAGE = (
+    ValueError,
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    OverflowError,
+    NotImplementedError,
+    RecursionError,
+)
 
 
 def check_std(std: str) -> str:
@@ -54,18 +65,8 @@ def decode(std: str, type_name: str, data: bytes) -> Any:
         constraint, ``unknown_extension``, or ``malformed``; the message names the field path
         and the bit offset when asn1tools knows them.
     """
-    try:
+    with _asn1_errors(type_name, "undecodable bits"):
         value = spec(std).decode(type_name, data, check_constraints=True)
-    except asn1tools.codecs.OutOfDataError as exc:
-        raise _located(exc, type_name, "truncated") from None
-    except asn1tools.codecs.DecodeError as exc:
-        raise _located(exc, type_name, "malformed") from None
-    except asn1tools.codecs.ConstraintsError as exc:
-        raise _located(exc, type_name, "out_of_range") from None
-    except asn1tools.Error as exc:
-        raise CodecError(f"{type_name}: {exc}", reason="malformed", field=type_name) from None
-    except _GARBAGE as exc:
-        raise CodecError(f"{type_name}: undecodable bits ({exc})", reason="malformed", field=type_name) from None
     unknown = find_unknown_extension(value, type_name)
     if unknown:
         raise CodecError(
@@ -85,16 +86,8 @@ def encode(std: str, type_name: str, value: Any) -> bytes:
         ``out_of_range`` for a value outside its constraint, ``malformed`` for a missing or
         mistyped member; the message names the field path.
     """
-    try:
+    with _asn1_errors(type_name, "cannot encode"):
         return bytes(spec(std).encode(type_name, value, check_constraints=True, check_types=True))
-    except asn1tools.codecs.ConstraintsError as exc:
-        raise _located(exc, type_name, "out_of_range") from None
-    except asn1tools.codecs.EncodeError as exc:
-        raise _located(exc, type_name, "malformed") from None
-    except asn1tools.Error as exc:
-        raise CodecError(f"{type_name}: {exc}", reason="malformed", field=type_name) from None
-    except _GARBAGE as exc:
-        raise CodecError(f"{type_name}: cannot encode ({exc})", reason="malformed", field=type_name) from None
 
 
 def find_unknown_extension(value: Any, path: str) -> str:
@@ -141,6 +134,23 @@ def _has_none(value: Any) -> bool:
     return False
 
 
+@contextmanager
+def _asn1_errors(type_name: str, garbage: str) -> Iterator[None]:
+    """Turn asn1tools' exceptions (and the builtin ones it lets through on garbage) into :class:`CodecError`."""
+    try:
+        yield
+    except asn1tools.codecs.OutOfDataError as exc:
+        raise _located(exc, type_name, "truncated") from None
+    except asn1tools.codecs.ConstraintsError as exc:
+        raise _located(exc, type_name, "out_of_range") from None
+    except (asn1tools.codecs.DecodeError, asn1tools.codecs.EncodeError) as exc:
+        raise _located(exc, type_name, "malformed") from None
+    except asn1tools.Error as exc:
+        raise CodecError(f"{type_name}: {exc}", reason="malformed", field=type_name) from None
+    except _GARBAGE as exc:
+        raise CodecError(f"{type_name}: {garbage} ({exc})", reason="malformed", field=type_name) from None
+
+
 def _located(exc: Any, type_name: str, reason: str) -> CodecError:
     where = exc.location_str or type_name
     if not where.startswith(type_name):
@@ -152,10 +162,8 @@ def _located(exc: Any, type_name: str, reason: str) -> CodecError:
 
 def to_jer(std: str, type_name: str, value: Any) -> Any:
     """asn1tools value -> its X.697 JSON (JER) form as Python objects (OCTET/BIT STRING as hex)."""
-    try:
+    with _asn1_errors(type_name, "cannot write JSON"):
         return json.loads(spec(std, "jer").encode(type_name, value))
-    except asn1tools.Error as exc:
-        raise CodecError(f"{type_name}: {exc}", reason="malformed", field=type_name) from None
 
 
 def from_jer(std: str, type_name: str, obj: Any) -> Any:

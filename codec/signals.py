@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
-from codec import bits
+from codec import bits, ids
 from codec.errors import CodecError
 from proto import pb
 
@@ -92,3 +93,36 @@ def j2735_phase_state(state: pb.LightState) -> str:
     if name is None:
         raise CodecError(f"SignalGroupState.state: {state} is not a LightState", reason="out_of_range", field="state")
     return name
+
+
+def spats(
+    intersections: list[dict[str, Any]],
+    id_key: str,
+    time_of: Callable[[dict[str, Any]], int],
+    groups_of: Callable[[dict[str, Any], int], list[pb.SignalGroupState]],
+) -> tuple[pb.Spat, ...]:
+    """One ``pb.Spat`` per intersection state of either standard.
+
+    Parameters
+    ----------
+    intersections
+        The SPAT's IntersectionState values.
+    id_key
+        The member holding the intersection reference.
+    time_of
+        The intersection's time (ns) from its value.
+    groups_of
+        Its signal group states from its value and time.
+    """
+    out = []
+    for inter in intersections:
+        t0 = time_of(inter)
+        out.append(
+            pb.Spat(
+                junction_id=ids.junction_id(inter[id_key]),
+                timestamp_ns=t0,
+                mode=mode_of(inter["status"]),
+                groups=groups_of(inter, t0),
+            )
+        )
+    return tuple(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codec import classes, geo, ids, kinematics, timebase
+from codec import classes, ids, kinematics, timebase
 from codec.message import Context
 from proto import pb
 
@@ -23,19 +23,17 @@ def to_platform(raw: dict[str, Any], ctx: Context) -> tuple[pb.Bsm]:
         When the position is "unavailable".
     """
     pos = raw["pos"]
-    geo.check_position(pos["lat"], pos["long"], "BasicSafetyMessage.pos")
     return (
-        pb.Bsm(
-            vehicle_id=raw["id"].hex(),
-            measured_ns=timebase.from_moy_ms(None, raw["secMark"], ctx.ref_ns),
-            lat_e7=pos["lat"],
-            lon_e7=pos["long"],
-            speed_002=kinematics.speed(raw["speed"]),
-            heading_00125=kinematics.heading(raw["heading"]),
-            accel_001=kinematics.accel(raw["accelSet"]["long"]),
-            object_class=classes.from_vehicle_class(raw["vehicleClass"]["classification"]),
-            length_cm=raw["size"]["length"],
-            width_cm=raw["size"]["width"],
+        kinematics.bsm(
+            vehicle=raw["id"],
+            sec_mark=raw["secMark"],
+            lat=pos["lat"],
+            lon=pos["long"],
+            motion=(raw["speed"], raw["heading"], raw["accelSet"]["long"]),
+            size=raw["size"],
+            cls=classes.from_vehicle_class(raw["vehicleClass"]["classification"]),
+            ref_ns=ctx.ref_ns,
+            field="BasicSafetyMessage.pos",
         ),
     )
 

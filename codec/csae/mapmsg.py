@@ -121,15 +121,18 @@ def _points(lane: pb.MapLane, ref: tuple[int, int]) -> list[dict[str, Any]]:
     return [{"posOffset": {"offsetLL": geo.e7_to_ll(lane.lat_e7[i], lane.lon_e7[i], ref)}} for i in keep]
 
 
-def _lane(lane: pb.MapLane, number: int, conns: list[dict[str, Any]], ref: tuple[int, int]) -> dict[str, Any]:
+def _lane(
+    lane: pb.MapLane, number: int, conns: list[tuple[dict[str, Any], str]], ref: tuple[int, int]
+) -> dict[str, Any]:
+    """One Lane value; ``conns`` are its Connection values with their manoeuvre letters."""
     out: dict[str, Any] = {"laneID": number, "laneWidth": lane.width_cm}
     if lane.allowed_classes != lanes.VEHICLES:
         out["laneAttributes"] = {"laneType": lanes.lane_type_of(lane.allowed_classes)}
-    codes = "".join(c.pop("_maneuver") for c in conns)
+    codes = "".join(code for _, code in conns)
     if codes:
         out["maneuvers"] = lanes.maneuver_bits(codes)
     if conns:
-        out["connectsTo"] = conns
+        out["connectsTo"] = [c for c, _ in conns]
     if lane.speed_limit_002:
         out["speedLimits"] = [{"type": "vehicleMaxSpeed", "speed": lane.speed_limit_002}]
     if len(lane.lat_e7) >= 2:
@@ -152,18 +155,17 @@ def from_platform(msg: pb.MapData, ctx: Context) -> dict[str, Any]:
     """
     names = _LaneNames(msg.junction_id)
     ref = (msg.ref_lat_e7, msg.ref_lon_e7)
-    conns: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    conns: dict[str, list[tuple[dict[str, Any], str]]] = defaultdict(list)
     for c in msg.connections:
         remote, lane_no = names.split(c.to_lane, incoming=False)
         conn: dict[str, Any] = {
             "remoteIntersection": ids.node_ref(remote, f"MapConnection.to_lane {c.to_lane!r}"),
             "connectingLane": {"lane": lane_no},
             "phaseId": c.group_id,
-            "_maneuver": c.maneuver,
         }
         if c.maneuver:
             conn["connectingLane"]["maneuver"] = lanes.maneuver_bits(c.maneuver)
-        conns[c.from_lane].append(conn)
+        conns[c.from_lane].append((conn, c.maneuver))
     links: dict[str, list[dict[str, Any]]] = defaultdict(list)
     widths: dict[str, int] = defaultdict(int)
     for lane in msg.lanes:

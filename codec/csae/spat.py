@@ -58,20 +58,14 @@ def _group(phase: dict[str, Any], t0: int) -> pb.SignalGroupState:
 
 def to_platform(raw: dict[str, Any], ctx: Context) -> tuple[pb.Spat, ...]:
     """SPAT value -> one ``pb.Spat`` per IntersectionState."""
-    out = []
-    for inter in raw["intersections"]:
-        t0 = timebase.from_moy_ms(
-            inter.get("moy", raw.get("moy")), inter.get("timeStamp", raw.get("timeStamp")), ctx.ref_ns
-        )
-        out.append(
-            pb.Spat(
-                junction_id=ids.junction_id(inter["intersectionId"]),
-                timestamp_ns=t0,
-                mode=signals.mode_of(inter["status"]),
-                groups=[_group(p, t0) for p in inter["phases"]],
-            )
-        )
-    return tuple(out)
+    return signals.spats(
+        raw["intersections"],
+        "intersectionId",
+        lambda i: timebase.from_moy_ms(
+            i.get("moy", raw.get("moy")), i.get("timeStamp", raw.get("timeStamp")), ctx.ref_ns
+        ),
+        lambda i, t0: [_group(p, t0) for p in i["phases"]],
+    )
 
 
 def _counting(g: pb.SignalGroupState, t0: int) -> dict[str, int]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from typing import Any, Final
 
 from google.protobuf.message import Message
 
 from codec import schema
+from codec.adapters import Adapters
 from codec.errors import CodecError
 from codec.j2735 import bsm, mapmsg, spat, srm, ssm
 from codec.message import Context, DecodedMessage
@@ -24,20 +24,23 @@ MESSAGES: Final = {
     30: ("SSM", "SignalStatusMessage"),
 }
 ID_OF: Final = {v[0]: k for k, v in MESSAGES.items()}
-_TO: Final[dict[str, Callable[[dict[str, Any], Context], tuple[Message, ...]]]] = {
-    "MAP": mapmsg.to_platform,
-    "SPAT": spat.to_platform,
-    "BSM": bsm.to_platform,
-    "SRM": srm.to_platform,
-    "SSM": ssm.to_platform,
-}
-_FROM: Final[dict[type[Message], tuple[str, Callable[[Any, Context], dict[str, Any]]]]] = {
-    pb.MapData: ("MAP", mapmsg.from_platform),
-    pb.Spat: ("SPAT", spat.from_platform),
-    pb.Bsm: ("BSM", bsm.from_platform),
-    pb.PriorityRequest: ("SRM", srm.from_platform),
-    pb.Advisory: ("SSM", ssm.from_platform),
-}
+ADAPTERS: Final = Adapters(
+    STD,
+    {
+        "MAP": mapmsg.to_platform,
+        "SPAT": spat.to_platform,
+        "BSM": bsm.to_platform,
+        "SRM": srm.to_platform,
+        "SSM": ssm.to_platform,
+    },
+    {
+        pb.MapData: ("MAP", mapmsg.from_platform),
+        pb.Spat: ("SPAT", spat.from_platform),
+        pb.Bsm: ("BSM", bsm.from_platform),
+        pb.PriorityRequest: ("SRM", srm.from_platform),
+        pb.Advisory: ("SSM", ssm.from_platform),
+    },
+)
 
 
 def type_name(msg_type: str) -> str:
@@ -97,12 +100,7 @@ def decode(uper: bytes, ctx: Context) -> DecodedMessage:
     raw = schema.decode(STD, name, frame["value"])
     if msg_type == "BSM":
         _decode_part_ii(raw)
-    try:
-        platform = _TO[msg_type](raw, ctx)
-    except CodecError:
-        raise
-    except (KeyError, ValueError, TypeError, IndexError, OverflowError) as exc:
-        raise CodecError(f"{name}: cannot map to the platform ({exc!r})", reason="malformed") from None
+    platform = ADAPTERS.to_platform(msg_type, raw, ctx, name)
     return DecodedMessage(STD, msg_type, raw, platform, bytes(uper))
 
 
@@ -115,14 +113,7 @@ def encode(msg: Message, ctx: Context) -> bytes:
     CodecError
         ``wrong_type`` for another message, or when a value does not fit the standard.
     """
-    entry = _FROM.get(type(msg))
-    if entry is None:
-        raise CodecError(
-            f"j2735: no standard message for {type(msg).__name__}; give one of " + ", ".join(t.__name__ for t in _FROM),
-            reason="wrong_type",
-        )
-    msg_type, adapter = entry
-    return encode_raw(msg_type, adapter(msg, ctx))
+    return encode_raw(*ADAPTERS.from_platform(msg, ctx))
 
 
 def encode_raw(msg_type: str, raw: dict[str, Any]) -> bytes:

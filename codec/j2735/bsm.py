@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from codec import bits, classes, geo, ids, kinematics, timebase
+from codec import bits, classes, ids, kinematics, timebase
 from codec.message import Context
 from proto import pb
 
@@ -43,19 +43,17 @@ def to_platform(raw: dict[str, Any], ctx: Context) -> tuple[pb.Bsm]:
         When the position is "unavailable".
     """
     core = raw["coreData"]
-    geo.check_position(core["lat"], core["long"], "BasicSafetyMessage.coreData")
     return (
-        pb.Bsm(
-            vehicle_id=core["id"].hex(),
-            measured_ns=timebase.from_moy_ms(None, core["secMark"], ctx.ref_ns),
-            lat_e7=core["lat"],
-            lon_e7=core["long"],
-            speed_002=kinematics.speed(core["speed"]),
-            heading_00125=kinematics.heading(core["heading"]),
-            accel_001=kinematics.accel(core["accelSet"]["long"]),
-            object_class=_class(raw),
-            length_cm=core["size"]["length"],
-            width_cm=core["size"]["width"],
+        kinematics.bsm(
+            vehicle=core["id"],
+            sec_mark=core["secMark"],
+            lat=core["lat"],
+            lon=core["long"],
+            motion=(core["speed"], core["heading"], core["accelSet"]["long"]),
+            size=core["size"],
+            cls=_class(raw),
+            ref_ns=ctx.ref_ns,
+            field="BasicSafetyMessage.coreData",
         ),
     )
 

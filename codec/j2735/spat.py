@@ -37,18 +37,12 @@ def _group(movement: dict[str, Any], t0: int) -> pb.SignalGroupState:
 
 def to_platform(raw: dict[str, Any], ctx: Context) -> tuple[pb.Spat, ...]:
     """SPAT value -> one ``pb.Spat`` per IntersectionState."""
-    out = []
-    for inter in raw["intersections"]:
-        t0 = timebase.from_moy_ms(inter.get("moy", raw.get("timeStamp")), inter.get("timeStamp"), ctx.ref_ns)
-        out.append(
-            pb.Spat(
-                junction_id=ids.junction_id(inter["id"]),
-                timestamp_ns=t0,
-                mode=signals.mode_of(inter["status"]),
-                groups=[_group(m, t0) for m in inter["states"]],
-            )
-        )
-    return tuple(out)
+    return signals.spats(
+        raw["intersections"],
+        "id",
+        lambda i: timebase.from_moy_ms(i.get("moy", raw.get("timeStamp")), i.get("timeStamp"), ctx.ref_ns),
+        lambda i, t0: [_group(m, t0) for m in i["states"]],
+    )
 
 
 def _timing(g: pb.SignalGroupState) -> dict[str, int]:
