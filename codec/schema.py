@@ -1,6 +1,6 @@
 """The project's ASN.1 definitions, compiled once, and UPER decode/encode that raise :class:`CodecError`.
 
-Two standards live in ``codec/asn/``: ``csae.asn`` (the Chinese Day-1 set, YD/T 3709 / T/CSAE 53)
+Two standards live in ``codec/``: ``csae.asn`` (the Chinese Day-1 set, YD/T 3709 / T/CSAE 53)
 and ``j2735.asn`` (SAE J2735). Values are asn1tools' Python form: SEQUENCE -> dict, CHOICE ->
 ``(name, value)``, ENUMERATED -> str, BIT STRING -> ``(bytes, nbits)``, OCTET STRING -> bytes.
 """
@@ -18,7 +18,7 @@ import asn1tools
 
 from codec.errors import CodecError
 
-ASN_DIR: Final = Path(__file__).resolve().parent / "asn"
+ASN_DIR: Final = Path(__file__).resolve().parent
 #: Standard name -> ASN.1 file.
 FILES: Final = {"csae": ASN_DIR / "csae.asn", "j2735": ASN_DIR / "j2735.asn"}
 STANDARDS: Final = tuple(FILES)
