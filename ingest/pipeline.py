@@ -86,6 +86,8 @@ class IngestPipeline:
         self.rate = RateLimiter(rate_per_s=self.limits.rate_per_s, burst=self.limits.burst)
         self.batcher = Batcher(frame, sensors=sensors, state_ttl_s=state_ttl_s)
         self.std_decoder = load_std_decoder() if std_decoder == "auto" else std_decoder
+        #: Sequence trackers by topic, i.e. per sender and channel: a device that numbers each
+        #: channel on its own loses nothing (one counter shared by its channels only shows as gaps).
         self.trackers: dict[str, SequenceTracker[Decoded]] = {}
         self.metrics = Metrics()
         self.dead_letters = DeadLetterRing(dead_letter_ring)
@@ -126,9 +128,9 @@ class IngestPipeline:
             d = self.decoder.decode_routed(route, payload, recv_ns)
             if isinstance(d, Rejection):
                 return self._reject(d, payload, recv_ns)
-            tracker = self.trackers.get(d.sender)
+            tracker = self.trackers.get(topic)
             if tracker is None:
-                tracker = self.trackers[d.sender] = SequenceTracker(
+                tracker = self.trackers[topic] = SequenceTracker(
                     window=self.limits.reorder_window,
                     hold_ns=self._hold_ns,
                     history=self.limits.duplicate_history,
@@ -138,7 +140,7 @@ class IngestPipeline:
                 rej = Rejection(out, f"seq {d.seq}, next expected {tracker.expected}", topic, d.sender)
                 return self._reject(rej, payload, recv_ns)
             if tracker.held:
-                self._holding.add(d.sender)
+                self._holding.add(topic)
             add = self.batcher.add
             for item in out:
                 add(item)
@@ -202,12 +204,12 @@ class IngestPipeline:
             Platform time, ns since the epoch (now when ``None``).
         """
         now = time.time_ns() if now_ns is None else now_ns
-        for sender in list(self._holding):
-            tracker = self.trackers[sender]
+        for key in list(self._holding):
+            tracker = self.trackers[key]
             for item in tracker.release(now):
                 self.batcher.add(item)
             if not tracker.held:
-                self._holding.discard(sender)
+                self._holding.discard(key)
         batch = self.batcher.drain(now)
         m = self.metrics
         m.tick(now)
@@ -238,7 +240,7 @@ class IngestPipeline:
         m.counters["dead_letters"] = self.dead_letters.total
         m.gauges["held_for_reorder"] = self.held
         m.gauges["pending_for_batch"] = self.batcher.pending
-        m.gauges["senders"] = len(self.trackers)
+        m.gauges["senders"] = len(self.rate)
         m.gauges["sensors"] = len(self.batcher.sensors)
         # offsets of the sensors' devices only: one gauge per OBU would swamp the exposition
         devices = {name.partition(":")[0] for name in self.batcher.sensors.names}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingest import Reason, SequenceTracker
+import proto
+from ingest import IngestPipeline, Reason, SequenceTracker
+from proto import pb
+from tests.ingest.messages import FRAME, perception_env
 
 
 def _feed(tr: SequenceTracker[int], seqs: list[int], now: int = 0) -> tuple[list[int], list[Reason]]:
@@ -70,3 +73,19 @@ def test_reordered_counts_late_fills() -> None:
     tr: SequenceTracker[int] = SequenceTracker(window=8)
     _feed(tr, [1, 3, 2, 5, 4])
     assert tr.reordered == 2 and tr.gaps == 0
+
+
+@pytest.mark.parametrize("shared_counter", [False, True], ids=["counter-per-channel", "one-counter"])
+def test_lamp_post_channels_are_sequenced_apart(shared_counter: bool) -> None:
+    t0 = 1_800_000_000_000_000_000
+    p = IngestPipeline(frame=FRAME, std_decoder=None)
+    seq = iter(range(100))
+    for k in range(3):
+        s_perc = next(seq) if shared_counter else k
+        env = perception_env("L1", s_perc, t0)
+        assert p.feed(proto.topic("lamp", "L1", "perception", "up"), env.SerializeToString(), t0) is None
+        s_park = next(seq) if shared_counter else k
+        park = proto.envelope("L1", s_park, t0, parking=pb.ParkingStatus(area_id="a", capacity=5, occupied=k))
+        assert p.feed(proto.topic("lamp", "L1", "parking", "up"), park.SerializeToString(), t0) is None
+    b = p.drain(t0)
+    assert p.metrics.rejected_total == 0 and len(b.detections) == 6 and b.parking["a"].occupied == 2
