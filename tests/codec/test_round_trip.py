@@ -112,9 +112,9 @@ def test_rsm(frame: pb.PerceptionFrame, lag: int) -> None:
     assert back == want
 
 
-def _states(std: str) -> list[int]:
+def _states(std: str) -> list[pb.LightState]:
     drop = {pb.LIGHT_STATE_PROTECTED_CLEARANCE} if std == "csae" else set()
-    return [v for v in pb.LightState.values() if v not in drop]
+    return [pb.LightState.Value(n) for n in pb.LightState.keys() if pb.LightState.Value(n) not in drop]
 
 
 @st.composite

@@ -9,8 +9,8 @@ import pytest
 from codec import timebase
 
 
-def _ns(*args: int) -> int:
-    return int(dt.datetime(*args, tzinfo=dt.UTC).timestamp()) * 10**9
+def _ns(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> int:
+    return int(dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC).timestamp()) * 10**9
 
 
 @pytest.mark.parametrize(
