@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import codec
-from codec import lanes
+from codec import lanes, signals
 from proto import pb
 
 T0 = 1_700_000_000 * 10**9  # 2023-11-14
@@ -113,8 +113,8 @@ def test_rsm(frame: pb.PerceptionFrame, lag: int) -> None:
 
 
 def _states(std: str) -> list[pb.LightState]:
-    drop = {pb.LIGHT_STATE_PROTECTED_CLEARANCE} if std == "csae" else set()
-    return [pb.LightState.Value(n) for n in pb.LightState.keys() if pb.LightState.Value(n) not in drop]
+    """The states a standard carries both ways (CSAE sends protected clearance as plain yellow)."""
+    return list((signals.CSAE_LIGHT if std == "csae" else signals.J2735_LIGHT).values())
 
 
 @st.composite
