@@ -4,19 +4,26 @@ from fusion.assignment import assign
 from fusion.association import GNNAssociator
 from fusion.attributes import AttributeVoter
 from fusion.deleter import MissDeleter
+from fusion.events import EVENT_DTYPE, EventRules
 from fusion.gating import CHI2_2D_999, MahalanobisGate
 from fusion.grid import grid_pairs
 from fusion.initiator import MofNInitiator
+from fusion.lanes import QueueRule
 from fusion.measurements import NoiseDefaults
+from fusion.picture import EDGE_STATE_DTYPE, Picture, PictureState
 from fusion.predictor import KalmanPredictor
+from fusion.signals import link_states
 from fusion.tracker import Tracker
 from fusion.tracks import TRACK_DTYPE, TrackStore
 from fusion.updater import KalmanUpdater
 
 __all__ = [
     "CHI2_2D_999",
+    "EDGE_STATE_DTYPE",
+    "EVENT_DTYPE",
     "TRACK_DTYPE",
     "AttributeVoter",
+    "EventRules",
     "GNNAssociator",
     "KalmanPredictor",
     "KalmanUpdater",
@@ -24,8 +31,12 @@ __all__ = [
     "MissDeleter",
     "MofNInitiator",
     "NoiseDefaults",
+    "Picture",
+    "PictureState",
+    "QueueRule",
     "TrackStore",
     "Tracker",
     "assign",
     "grid_pairs",
+    "link_states",
 ]
