@@ -141,7 +141,7 @@ class FieldDevices:
         loop = asyncio.get_running_loop()
         end = None if duration_s is None else loop.time() + duration_s
         async with aiomqtt.Client(
-            self.host, self.port, protocol=self.protocol, username=self.username, password=self.password
+            self.host, self.port, protocol=self.protocol, username=self.username, password=self.password, timeout=5.0
         ) as client:
             await client.subscribe(subscription("tsc", "command", "down"))
             reader = asyncio.create_task(self._read(client))
