@@ -107,10 +107,11 @@ def test_the_platform_sees_every_tick_and_its_decisions_are_applied() -> None:
 
 
 def test_runs_are_reproducible_for_a_seed() -> None:
-    outs = []
-    for _ in range(2):
+    def detections_of_a_run() -> np.ndarray:
         eng, fd = _world()
         dets: list[np.ndarray] = []
         run(eng, fd, None, 5.0, on_tick=lambda t, tick, truth: dets.append(tick.delivered.detections.copy()))
-        outs.append(np.concatenate(dets))
+        return np.concatenate(dets)
+
+    outs = [detections_of_a_run() for _ in range(2)]
     assert len(outs[0]) > 0 and np.array_equal(outs[0], outs[1])
