@@ -64,7 +64,7 @@ class Listener:
             name = str(m.topic)
             if name.split("/")[3].startswith(self.prefix) and name.endswith("/up"):
                 try:
-                    self.msgs.append((name, pb.Envelope.FromString(bytes(m.payload))))  # type: ignore[arg-type]
+                    self.msgs.append((name, pb.Envelope.FromString(bytes(m.payload))))
                 except Exception as exc:
                     self.bad.append(f"{name}: {exc}")
 
