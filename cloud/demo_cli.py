@@ -101,7 +101,7 @@ async def run_demo(args: argparse.Namespace) -> int:
             print(f"  users operator/viewer/parking/obu/engineer, password: {rt.demo_password}", flush=True)
         print("Ctrl-C stops.", flush=True)
         if args.duration is not None:
-            done, _ = await asyncio.wait([task], timeout=args.duration)
+            await asyncio.wait([task], timeout=args.duration)
             server.should_exit = True
         await task
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -53,6 +53,8 @@ class Runtime:
     demo_password: str | None = None
     #: operator overrides of this process, newest last (the store keeps them all)
     override_log: list[dict[str, Any]] = field(default_factory=list)
+    #: computed once per process (e.g. the map geometry served to dashboards)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     async def db_ok(self) -> bool | None:
         """None without a database; else whether it answers within a second."""

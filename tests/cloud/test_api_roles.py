@@ -15,28 +15,28 @@ from cloud.auth import Role
 from cloud.runtime import Runtime, base_runtime
 from cloud.settings import Settings
 
-O, V, P, B, E = Role.OPERATOR, Role.VIEWER, Role.PARKING, Role.OBU, Role.ENGINEER
-ALL = (O, V, P, B, E)
+OP, V, P, B, E = Role.OPERATOR, Role.VIEWER, Role.PARKING, Role.OBU, Role.ENGINEER
+ALL = (OP, V, P, B, E)
 OWN = "veh-1"
 
 #: (method, path, json body, roles allowed)
 ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, tuple[Role, ...]]] = [
     ("GET", "/auth/me", None, ALL),
-    ("GET", "/api/v1/picture", None, (O, V, E)),
-    ("GET", "/api/v1/junctions", None, (O, V, E)),
-    ("GET", "/api/v1/junctions/J1_1", None, (O, V, E)),
-    ("GET", "/api/v1/events", None, (O, V, E)),
-    ("POST", "/api/v1/overrides", {"junction_id": "J1_1", "kind": "hold", "duration_s": 20, "reason": "test"}, (O,)),
-    ("GET", "/api/v1/overrides", None, (O, V, E)),
-    ("GET", "/api/v1/history/tracks", None, (O, E)),
-    ("GET", "/api/v1/audit", None, (O, E)),
-    ("GET", f"/api/v1/obu/{OWN}/advisories", None, (B, O, E)),
-    ("GET", "/api/v1/spat/near?lat=28.1946&lon=112.968&radius=300", None, (B, O, V, E)),
-    ("GET", "/api/v1/parking/near?lat=28.1946&lon=112.968&k=2", None, (P, B, O, V, E)),
+    ("GET", "/api/v1/picture", None, (OP, V, E)),
+    ("GET", "/api/v1/junctions", None, (OP, V, E)),
+    ("GET", "/api/v1/junctions/J1_1", None, (OP, V, E)),
+    ("GET", "/api/v1/events", None, (OP, V, E)),
+    ("POST", "/api/v1/overrides", {"junction_id": "J1_1", "kind": "hold", "duration_s": 20, "reason": "test"}, (OP,)),
+    ("GET", "/api/v1/overrides", None, (OP, V, E)),
+    ("GET", "/api/v1/history/tracks", None, (OP, E)),
+    ("GET", "/api/v1/audit", None, (OP, E)),
+    ("GET", f"/api/v1/obu/{OWN}/advisories", None, (B, OP, E)),
+    ("GET", "/api/v1/spat/near?lat=28.1946&lon=112.968&radius=300", None, (B, OP, V, E)),
+    ("GET", "/api/v1/parking/near?lat=28.1946&lon=112.968&k=2", None, (P, B, OP, V, E)),
     ("GET", "/api/v1/sim", None, (E,)),
     ("POST", "/api/v1/sim", {"scenario": "city"}, (E,)),
     ("DELETE", "/api/v1/sim", None, (E,)),
-    ("GET", "/api/v1/kpis", None, (O, V, E)),
+    ("GET", "/api/v1/kpis", None, (OP, V, E)),
     ("POST", "/api/v1/replay", {"from": 1.0e9, "to": 1.0e9 + 60}, (E,)),
     ("GET", "/api/v1/replay/nope", None, (E,)),
     ("GET", "/api/v1/map", None, ALL),

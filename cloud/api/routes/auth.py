@@ -26,6 +26,6 @@ def token(rt: RuntimeDep, form: Annotated[OAuth2PasswordRequestForm, Depends()])
 
 
 @router.get("/me")
-def me(user: AnyUser) -> MePublic:
+async def me(user: AnyUser) -> MePublic:
     """The caller's identity and role."""
     return MePublic(subject=user.subject, role=user.role.value, vehicle_id=user.vehicle_id, expires=user.expires)

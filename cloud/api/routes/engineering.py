@@ -18,14 +18,14 @@ router = APIRouter(prefix="/api/v1", tags=["engineering"])
 
 
 @router.get("/sim")
-def sim_status(rt: RuntimeDep, _: Engineer) -> dict[str, Any]:
+async def sim_status(rt: RuntimeDep, _: Engineer) -> dict[str, Any]:
     """The running scenario (if any), its KPIs, and the scenarios known."""
     status = rt.scenarios.status() if rt.scenarios is not None else {"running": False}
     return {**status, "scenarios": sorted(SCENARIOS)}
 
 
 @router.post("/sim", status_code=201)
-def sim_start(body: ScenarioCreate, rt: RuntimeDep, user: Engineer) -> dict[str, Any]:
+async def sim_start(body: ScenarioCreate, rt: RuntimeDep, user: Engineer) -> dict[str, Any]:
     """Start ``scenario`` against this platform's broker; 409 when one runs already."""
     if rt.scenarios is None:
         raise ApiError(503, "unavailable", "this process runs without a broker: no scenarios")
@@ -49,7 +49,7 @@ async def sim_stop(rt: RuntimeDep, user: Engineer) -> dict[str, Any]:
 
 
 @router.get("/kpis")
-def kpis(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
+async def kpis(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
     """Platform KPIs (vehicles, speeds, queues, advisories/s, latencies) and the scenario's own."""
     out = dict(rt.state.kpis)
     if rt.pipeline is not None:
@@ -64,7 +64,7 @@ def kpis(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
 
 
 @router.post("/replay", status_code=202)
-def replay(body: ReplayCreate, rt: RuntimeDep, user: Engineer) -> dict[str, Any]:
+async def replay(body: ReplayCreate, rt: RuntimeDep, user: Engineer) -> dict[str, Any]:
     """Replay the stored window through a fresh platform core; poll ``GET /api/v1/replay/{id}``."""
     if not body.from_ < body.to or body.to - body.from_ > MAX_WINDOW_S:
         raise ApiError(422, "invalid_request", f"need from < to and a window of at most {MAX_WINDOW_S:g} s")
@@ -78,7 +78,7 @@ def replay(body: ReplayCreate, rt: RuntimeDep, user: Engineer) -> dict[str, Any]
 
 
 @router.get("/replay/{job_id}")
-def replay_status(job_id: str, rt: RuntimeDep, _: Engineer) -> dict[str, Any]:
+async def replay_status(job_id: str, rt: RuntimeDep, _: Engineer) -> dict[str, Any]:
     """A replay's state and, when done, its results."""
     job = rt.replays.jobs.get(job_id)
     if job is None:

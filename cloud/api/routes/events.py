@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/v1/events", tags=["events"])
 
 
 @router.get("")
-def events(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
+async def events(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
     """Events now in the picture (stopped vehicles, congestion, incidents, ...)."""
     items = [event(rt.net, e) for e in rt.state.picture.events]
     return {"items": items, "count": len(items)}

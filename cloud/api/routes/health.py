@@ -14,7 +14,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     """The process is alive and answering."""
     return {"status": "ok"}
 
@@ -43,6 +43,6 @@ async def readyz(rt: RuntimeDep) -> Any:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(rt: RuntimeDep) -> PlainTextResponse:
+async def metrics(rt: RuntimeDep) -> PlainTextResponse:
     """Prometheus text exposition: ticks, stage and end-to-end latencies, rates, queues, errors by reason."""
     return PlainTextResponse(rt.registry.render(), media_type="text/plain; version=0.0.4")

@@ -61,14 +61,14 @@ def _junction(rt: Runtime, t: int, detail: bool) -> dict[str, Any]:
 
 
 @router.get("")
-def junctions(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
+async def junctions(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
     """Every signal controller with its position and current mode and phase."""
     items = [_junction(rt, t, False) for t in range(len(rt.net.tls_ids))]
     return {"items": items, "count": len(items)}
 
 
 @router.get("/{junction_id}")
-def junction(junction_id: str, rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
+async def junction(junction_id: str, rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
     """One controller: SPaT, program, approach lanes with queues, active overrides."""
     t = rt.net.tls_index_of.get(junction_id)
     if t is None:

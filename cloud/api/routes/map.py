@@ -51,6 +51,9 @@ def map_json(rt: Runtime) -> dict[str, Any]:
 
 
 @router.get("/map")
-def map_(rt: RuntimeDep, _: AnyUser) -> dict[str, Any]:
+async def map_(rt: RuntimeDep, _: AnyUser) -> dict[str, Any]:
     """The map's geometry in the local frame, with its origin and WGS84 extent."""
-    return map_json(rt)
+    if "map" not in rt.cache:
+        rt.cache["map"] = map_json(rt)
+    out: dict[str, Any] = rt.cache["map"]
+    return out

@@ -17,7 +17,7 @@ Lon = Annotated[float, Query(ge=-180.0, le=180.0, description="longitude, degree
 
 
 @router.get("/spat/near")
-def spat_near(
+async def spat_near(
     rt: RuntimeDep,
     _: SpatReader,
     lat: Lat,
@@ -39,7 +39,7 @@ def spat_near(
 
 
 @router.get("/parking/near")
-def parking_near(
+async def parking_near(
     rt: RuntimeDep,
     _: ParkingReader,
     lat: Lat,

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/obu", tags=["obu"])
 
 
 @router.get("/{vehicle_id}/advisories")
-def advisories(vehicle_id: str, rt: RuntimeDep, user: AdvisoryReader) -> dict[str, Any]:
+async def advisories(vehicle_id: str, rt: RuntimeDep, user: AdvisoryReader) -> dict[str, Any]:
     """Unexpired advisories (speed, route, priority, hazard, parking) for ``vehicle_id``."""
     if user.role is Role.OBU and user.vehicle_id != vehicle_id:
         raise ApiError(403, "forbidden", "an OBU token reads only its own vehicle's advisories")

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/v1/overrides", tags=["overrides"])
 
 
 @router.post("", status_code=201)
-def create(body: OverrideCreate, rt: RuntimeDep, user: Operator) -> OverridePublic:
+async def create(body: OverrideCreate, rt: RuntimeDep, user: Operator) -> OverridePublic:
     """Ask for an override; 201 when the safety layer accepted it (the command goes out with the
     next tick), 409 ``rejected`` with its reason otherwise. Both are audited."""
     if body.junction_id not in rt.net.tls_index_of:
@@ -67,7 +67,7 @@ def create(body: OverrideCreate, rt: RuntimeDep, user: Operator) -> OverridePubl
 
 
 @router.get("")
-def listing(rt: RuntimeDep, _: PictureReader, active: bool = False) -> dict[str, Any]:
+async def listing(rt: RuntimeDep, _: PictureReader, active: bool = False) -> dict[str, Any]:
     """Overrides of this process, newest first; ``active=true``: only those in force now."""
     now = time.time()
     items = [o for o in reversed(rt.override_log) if not active or (o["accepted"] and o["expires"] > now)]

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["picture"])
 
 
 @router.get("/picture")
-def picture(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
+async def picture(rt: RuntimeDep, _: PictureReader) -> dict[str, Any]:
     """Vehicles (columns, local x/y m and WGS84), occupied lanes, signals, events and KPIs."""
     return rt.state.snapshot()
 
