@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -96,6 +96,14 @@ class Tick:
     priority_requests: list[pb.PriorityRequest] = field(default_factory=list)
 
 
+def _in_local_frame(spec: SensorSpec, net: RoadNetwork) -> SensorSpec:
+    """``spec`` with a WGS84 position (``latlon``) moved to the map's local frame."""
+    if spec.latlon is None:
+        return spec
+    x, y = net.frame.to_local(spec.latlon[0], spec.latlon[1])
+    return replace(spec, x=float(x), y=float(y), latlon=None)
+
+
 class FieldDevices:
     """Signal controllers, roadside sensors and OBUs of one run.
 
@@ -125,7 +133,7 @@ class FieldDevices:
         specs = default_layout(
             net, rsu=rsu, rsu_params=config.rsu_params, lamp_posts=config.lamp_posts, lamp_params=config.lamp_params
         )
-        specs += list(config.sensors)
+        specs += [_in_local_frame(extra, net) for extra in config.sensors]
         self.sensors = Sensors(specs, epoch_ns=epoch_ns, seed=seed, parking_ids=net.parking_ids)
         self.obus = Obus(net, self.index, epoch_ns=epoch_ns, params=config.obu, seed=seed)
         lat, lon = (

@@ -89,7 +89,9 @@ class SensorSpec:
     """One sensor: id, kind (``rsu`` or ``lamp``), position (m), heading (math rad) and params.
 
     ``polygon`` (k, 2 metres), when given, is the field of view instead of the sector (the
-    range still applies); ``parking`` lists the parking areas (indices) a lamp post reports.
+    range still applies); ``parking`` lists the parking areas (indices) a lamp post reports;
+    ``latlon`` (degrees), when given, is the position instead of ``x``, ``y`` (converted by
+    :class:`~sim.devices.field.FieldDevices` with the map's frame).
     """
 
     ident: str
@@ -100,6 +102,7 @@ class SensorSpec:
     params: SensorParams = field(default_factory=SensorParams)
     polygon: F64 | None = None
     parking: list[int] = field(default_factory=list)
+    latlon: tuple[float, float] | None = None
 
 
 def default_layout(
