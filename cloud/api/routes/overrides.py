@@ -56,7 +56,7 @@ async def create(body: OverrideCreate, rt: RuntimeDep, user: Operator) -> Overri
         f"override.{body.kind}",
         target=body.junction_id,
         reason=body.reason,
-        outcome=("accepted: " if outcome.accepted else "") + outcome.reason,
+        outcome=outcome.reason,
         details={"override_id": record.override_id, "phase_index": body.phase_index, "duration_s": body.duration_s},
     )
     if rt.store is not None and cmd is not None:
