@@ -163,7 +163,7 @@ def test_platform_options_load_the_plugin_and_run_it_in_lockstep(
     kpi = tmp_path / "kpi.json"
     argv = ["run", str(GRID), "--until", "2", "--control", "actuated", "--tsp", "--no-glosa", "--kpi-out", str(kpi)]
     assert xj(*argv, "--no-progress") == 0
-    calls = sys.modules[name].CALLS  # type: ignore[attr-defined]
+    calls = sys.modules[name].CALLS
     assert calls["ticks"] == 20
     ((n_tls, options),) = calls["make"]
     assert n_tls == 16
