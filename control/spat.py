@@ -1,0 +1,209 @@
+"""SPaT prediction: for every signal group, when its light changes next (min / likely / max).
+
+The prediction walks a controller's program forward from the tracked state: the current stage
+ends between its safety window's bounds, most likely when the active strategy intends (fixed
+time: exactly; actuated or max-pressure: the intended end, which moves as traffic does); a later
+stage takes its effective min .. max, most likely its mean realised duration (history), and a
+fixed phase its programmed duration. A group's next change is the first phase boundary where its
+light class changes; confidence falls with the spread between min and max relative to the
+likely wait. Green windows per link (start / end, likely and bounds) feed GLOSA and TSP.
+
+:func:`spat_message` builds the ``pb.Spat`` the cloud publishes on ``tsc/{id}/spat`` and, per
+RSU, on ``rsu/{rsu_id}/spat/down`` (:func:`rsu_topics`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from control import states as st
+from control.machine import SignalMachine
+from control.plan import ControllerPlan
+from proto import pb, topic
+from roadnet.signals import LIGHT_STATE
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+#: most phase boundaries a prediction walks
+MAX_STEPS = 96
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The next N+1 displayed phases of one controller and when each ends (absolute s).
+
+    Attributes
+    ----------
+    phases
+        (N+1,) program phase index, the current one first.
+    chars
+        N+1 state strings.
+    end_min, end_likely, end_max
+        (N+1,) s.
+    """
+
+    plan: ControllerPlan
+    program: int
+    now: float
+    phases: I64
+    chars: list[str]
+    end_min: F64
+    end_likely: F64
+    end_max: F64
+
+    @property
+    def green(self) -> B:
+        """(N+1, K) greenish links per predicted phase."""
+        return np.array([st.GREENISH[st.codes(c)] for c in self.chars]).reshape(len(self.chars), -1)
+
+    def group_changes(self) -> tuple[I64, I64, F64, F64, F64]:
+        """Per signal group (G,): group id, light state, next change min / likely / max (s)."""
+        gids, first = np.unique(self.plan.groups, return_index=True)
+        kl = np.array([st.klass(c)[first] for c in self.chars])  # (N+1, G)
+        same = kl == kl[0][None, :]
+        run = np.cumprod(same, axis=0).astype(np.bool_)
+        # index of the last phase of the leading run: its end is the change
+        last = run.sum(axis=0) - 1
+        ch = [self.chars[0][int(k)] for k in first]
+        state = np.array([LIGHT_STATE.get(c, 0) for c in ch], dtype=np.int64)
+        return gids, state, self.end_min[last], self.end_likely[last], self.end_max[last]
+
+    def windows(self, link: int, n: int = 3) -> tuple[F64, F64, F64, F64]:
+        """The next ``n`` green windows of one link: (start_likely, end_likely, start_max, end_min), (n,) s.
+
+        A window already open starts at ``now``; missing windows are NaN. ``start_max`` and
+        ``end_min`` bound the part of the window that is green under any timing in the window.
+        """
+        g = np.array([st.GREENISH[st.codes(c)][link] for c in self.chars])
+        prev = np.r_[False, g[:-1]]
+        nxt = np.r_[g[1:], False]
+        starts = np.flatnonzero(g & ~prev)[:n]
+        ends = np.flatnonzero(g & ~nxt)[:n]
+        out = [np.full(n, np.nan) for _ in range(4)]
+        before_like = np.r_[self.now, self.end_likely[:-1]]
+        before_max = np.r_[self.now, self.end_max[:-1]]
+        k = min(len(starts), len(ends))
+        out[0][:k] = before_like[starts[:k]]
+        out[1][:k] = self.end_likely[ends[:k]]
+        out[2][:k] = before_max[starts[:k]]
+        out[3][:k] = self.end_min[ends[:k]]
+        return out[0], out[1], out[2], out[3]
+
+
+def predict(
+    m: SignalMachine,
+    now: float,
+    *,
+    intent_end: float | None = None,
+    expected: dict[tuple[int, int], float] | None = None,
+    horizon_s: float = 150.0,
+    window: tuple[float, float] | None = None,
+) -> Prediction:
+    """Predict one controller's phases from its tracked state.
+
+    Parameters
+    ----------
+    m
+        The tracked controller state.
+    now
+        s since the epoch.
+    intent_end
+        When the strategy means to end the current stage (None: the tracked planned end).
+    expected
+        Mean realised duration by (program, phase), s (None: programmed durations).
+    horizon_s
+        Predict at least this far ahead, s.
+    window
+        (earliest, latest) end of the current stage (the safety layer's window); None: from
+        the phase's effective min/max.
+    """
+    plan = m.plan
+    pp = plan.program(m.program)
+    h = m.phase
+    if window is not None:
+        lo, hi = window
+    else:
+        lo = max(now, m.phase_start + float(pp.eff_min[h]))
+        hi = max(lo, m.phase_start + float(pp.eff_max[h]))
+    planned = m.phase_end if math.isfinite(m.phase_end) else hi
+    like = intent_end if intent_end is not None and math.isfinite(intent_end) else planned
+    if pp.flexible[h]:
+        e_min, e_like, e_max = lo, min(max(like, lo), hi), hi
+    else:
+        e = max(planned, now)
+        e_min = e_like = e_max = e
+    phases = [h]
+    mins, likes, maxs = [e_min], [e_like], [e_max]
+    j = h
+    for _ in range(MAX_STEPS):
+        if likes[-1] >= now + horizon_s and len(phases) > pp.n_phases:
+            break
+        j = (j + 1) % pp.n_phases
+        dmin, dmax = float(pp.eff_min[j]), float(pp.eff_max[j])
+        if pp.flexible[j]:
+            dl = float(pp.duration[j]) if expected is None else expected.get((pp.index, j), float(pp.duration[j]))
+            dl = min(max(dl, dmin), dmax)
+        else:
+            dmin = dmax = dl = float(pp.duration[j])
+        phases.append(j)
+        mins.append(mins[-1] + dmin)
+        likes.append(likes[-1] + dl)
+        maxs.append(maxs[-1] + dmax)
+    chars = [m.chars] + [pp.states[int(x)] for x in phases[1:]]
+    return Prediction(
+        plan=plan,
+        program=pp.index,
+        now=now,
+        phases=np.array(phases, dtype=np.int64),
+        chars=chars,
+        end_min=np.array(mins),
+        end_likely=np.array(likes),
+        end_max=np.array(maxs),
+    )
+
+
+def confidence_pct(now: float, lo: F64, like: F64, hi: F64) -> npt.NDArray[np.int64]:
+    """(G,) confidence in the likely change time: 100 when fixed, falling with the min-max spread."""
+    spread = np.maximum(hi - lo, 0.0)
+    wait = np.maximum(like - now, 1.0)
+    c = 100.0 / (1.0 + spread / wait)
+    return np.clip(np.rint(c), 1, 100).astype(np.int64)
+
+
+def spat_message(pred: Prediction, mode: int = pb.CONTROL_MODE_CLOUD) -> pb.Spat:
+    """The ``pb.Spat`` of one prediction (times as ns since the epoch)."""
+    plan = pred.plan
+    pp = plan.program(pred.program)
+    gids, state, lo, like, hi = pred.group_changes()
+    conf = confidence_pct(pred.now, lo, like, hi)
+    msg = pb.Spat(
+        junction_id=plan.tls_id,
+        timestamp_ns=round(pred.now * 1e9),
+        program_id=pp.program_id,
+        phase_index=int(pred.phases[0]),
+        mode=mode,  # type: ignore[arg-type]
+        link_state=pred.chars[0],
+    )
+    for g, s, a, b, c, k in zip(
+        gids.tolist(), state.tolist(), lo.tolist(), like.tolist(), hi.tolist(), conf.tolist(), strict=True
+    ):
+        msg.groups.add(
+            group_id=int(g),
+            state=s,
+            min_end_ns=round(a * 1e9),
+            likely_end_ns=round(b * 1e9),
+            max_end_ns=round(max(c, b) * 1e9),
+            confidence_pct=int(k),
+        )
+    return msg
+
+
+def rsu_topics(tls_id: str, rsu_ids: list[str]) -> list[str]:
+    """Topics a controller's predicted SPaT goes out on: ``rsu/{id}/spat/down`` for each RSU near it."""
+    return [topic("rsu", r, "spat", "down") for r in rsu_ids]
