@@ -336,8 +336,8 @@ class Sensors:
         di = np.flatnonzero(due)
         behind = self.next_capture[di] + self.period[di] <= t + EPS
         self.next_capture[di] = np.where(behind, t, self.next_capture[di]) + self.period[di]
-        x = truth["x"].astype(np.float64)
-        y = truth["y"].astype(np.float64)
+        x = np.asarray(truth["x"], dtype=np.float64)
+        y = np.asarray(truth["y"], dtype=np.float64)
         i, j = self._pairs(x, y, due)
         # stable ids for the pairs in view
         key = (i << 32) | codes[j]
@@ -360,20 +360,20 @@ class Sensors:
         rng = self._rng
         hit = rng.random(len(i)) >= self.miss[i]
         i, j, lid = i[hit], j[hit], lid[hit]
-        tr = truth[j]
         sig = self.sigma[i]
         sv = self.sigma_v[i]
         nd = len(i)
+        noise = rng.standard_normal((4, nd))
         det = np.zeros(nd, dtype=DETECTION_DTYPE)
         det["sensor"] = i
         det["local_id"] = lid
-        det["x"] = tr["x"] + rng.normal(0.0, 1.0, nd) * sig
-        det["y"] = tr["y"] + rng.normal(0.0, 1.0, nd) * sig
-        det["vx"] = tr["vx"] + rng.normal(0.0, 1.0, nd) * sv
-        det["vy"] = tr["vy"] + rng.normal(0.0, 1.0, nd) * sv
-        det["length"] = tr["length"]
-        det["width"] = tr["width"]
-        det["cls"] = tr["cls"]
+        det["x"] = x[j] + noise[0] * sig
+        det["y"] = y[j] + noise[1] * sig
+        det["vx"] = truth["vx"][j] + noise[2] * sv
+        det["vy"] = truth["vy"][j] + noise[3] * sv
+        det["length"] = truth["length"][j]
+        det["width"] = truth["width"][j]
+        det["cls"] = truth["cls"][j]
         det["confidence"] = 0.7 + 0.3 * rng.random(nd)
         var = np.maximum(sig, 0.1) ** 2
         det["r_xx"] = var

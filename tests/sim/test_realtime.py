@@ -253,3 +253,59 @@ async def test_reconnects_after_the_broker_restarts(throwaway_broker: ThrowawayB
     finally:
         runner.stop()
         await asyncio.wait_for(task, 60.0)
+
+
+# ---------------------------------------------------------------------------- with the real engine
+
+
+async def test_a_vehicle_of_the_real_engine_slows_to_an_advised_speed(mqtt_broker: tuple[str, int], uid: str) -> None:
+    from roadnet import corridor
+    from sim.demand import DemandBuilder
+    from sim.engine import Engine
+
+    host, port = mqtt_broker
+    prefix = f"{uid}-"
+    net = corridor(6)
+    b = DemandBuilder()
+    main = ["CW-C0", *(f"C{i}-C{i + 1}" for i in range(5)), "C5-CE"]
+    path = [net.edge_index_of[e] for e in main]
+    b.add("taxi1", 1.0, b.vtypes.index("robotaxi"), path, speed_factor=1.0)  # robotaxis carry an OBU
+    b.add("car1", 3.0, b.vtypes.index("car"), path, speed_factor=1.0)
+    eng = Engine(net, b.build(), seed=1, dt=0.1)
+    devices = FieldDevices(net, DeviceConfig(obu=ObuParams(compliance=1.0)), epoch_ns=now_ns(), seed=1)
+    runner = RealtimeRunner(eng, devices, host=host, port=port, speed=2.0, id_prefix=prefix)
+    async with listening(host, port, prefix) as (lst, client):
+        task = asyncio.create_task(runner.run(400.0))
+        try:
+
+            def speeds() -> list[float]:
+                got = [e.bsm.speed_002 for _, e in lst.of("bsm") if e.bsm.vehicle_id == prefix + "taxi1"]
+                return [float(v) for v in speed_from_002(got)] if got else []
+
+            await wait_for(lambda: any(v > 8.0 for v in speeds()), 60.0, "taxi1 driving at speed")
+            assert {e.bsm.vehicle_id for _, e in lst.of("bsm")} == {prefix + "taxi1"}  # car1 has no OBU
+            t_ns = now_ns()
+            adv = pb.Advisory(
+                advisory_id="glosa-1",
+                vehicle_id=prefix + "taxi1",
+                issued_ns=t_ns,
+                expires_ns=t_ns + 600 * 10**9,
+                speed=pb.SpeedAdvice(junction_id="C1", speed_002=200),  # 4 m/s
+            )
+            n_before = len(speeds())
+            await client.publish(
+                topic("obu", prefix + "taxi1", "advisory", "down"),
+                envelope("platform", 1, advisory=adv).SerializeToString(),
+            )
+            await wait_for(lambda: abs(speeds()[-1] - 4.0) < 0.2, 90.0, "taxi1 at the advised 4 m/s")
+            n_at = len(speeds())
+            await wait_for(lambda: len(speeds()) > n_at + 30, 60.0, "three more seconds of BSMs")
+            after = speeds()[n_at:]
+            assert max(after) < 4.3  # it stays under the advised cap
+            assert max(speeds()[:n_before]) > 8.0
+        finally:
+            runner.stop()
+            res = await asyncio.wait_for(task, 60.0)
+    assert res.groups == {"taxi1": "glosa_compliant"}
+    applied = [r for r in res.advisory_results if r.advisory_id == "glosa-1"]
+    assert len(applied) == 1 and applied[0].applied
