@@ -13,7 +13,8 @@ The platform plugin
     ``make_platform(net: RoadNetwork, options: dict) -> sim.interface.Platform``. ``options``
     holds ``control`` (``"fixed"``, ``"actuated"``, ``"max-pressure"`` or None), ``tsp`` and
     ``glosa`` (True, False, or None for the platform's default), ``seed`` (int), ``epoch_ns``
-    (Unix time of simulated time 0, ns), ``dt`` (tick, s) and ``scenario`` (its name). Without
+    (Unix time of simulated time 0, ns), ``dt`` (tick, s), ``scenario`` (its name) and every
+    ``--platform-opt KEY=VALUE`` (VALUE parsed as JSON when it can be). Without
     platform options the controllers run their local programs. In real time the platform is a
     separate process (``xj serve``) that talks to the simulator over MQTT.
 """
@@ -119,10 +120,26 @@ def _check_args(args: argparse.Namespace) -> None:
         raise SimUserError(f"--plots {args.plots} is a file; give a directory")
 
 
+def _extra_options(items: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; a VALUE that parses as JSON is taken as such, else as a string."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise SimUserError(f"--platform-opt {item!r} is not KEY=VALUE (e.g. picture=fused)")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out
+
+
 def _platform_options(args: argparse.Namespace, scn: Scenario, seed: int) -> dict[str, Any] | None:
-    if args.control is None and args.tsp is None and args.glosa is None:
+    extra = _extra_options(args.platform_opt)
+    if args.control is None and args.tsp is None and args.glosa is None and not extra:
         return None
     return {
+        **extra,
         "control": args.control,
         "tsp": args.tsp,
         "glosa": args.glosa,
@@ -302,7 +319,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     options = _platform_options(args, scn, seed)
     if options is not None and args.mode == "realtime":
         raise SimUserError(
-            "--control/--tsp/--glosa run the platform in-process in lock-step; in real time start the "
+            "--control/--tsp/--glosa/--platform-opt run the platform in-process in lock-step; in real time start the "
             "platform separately (xj serve) and it talks to the simulator over MQTT"
         )
     net, demand = scn.build(seed=seed, until=until)
@@ -416,6 +433,12 @@ def register(sub: Any) -> None:
     q.add_argument("--control", choices=CONTROL_CHOICES, help="run the platform's signal control in lock-step")
     q.add_argument("--tsp", action=argparse.BooleanOptionalAction, default=None, help="transit signal priority")
     q.add_argument("--glosa", action=argparse.BooleanOptionalAction, default=None, help="speed advisories (GLOSA)")
+    q.add_argument(
+        "--platform-opt",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a further option for the platform plugin (VALUE as JSON or text), e.g. picture=fused",
+    )
     q.add_argument("--speed", type=float, default=1.0, metavar="X", help="real time: simulated s per wall s")
     q.add_argument("--mqtt", default="mqtt://127.0.0.1:1883", metavar="URL", help="real time: the broker")
     q.add_argument(

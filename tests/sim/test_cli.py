@@ -62,8 +62,9 @@ def test_check_summarises_a_scenario(capsys: pytest.CaptureFixture[str]) -> None
         (["--obu-share", "1.5"], "--obu-share must be between 0 and 1"),
         (["--control", "fixed", "--realtime"], "in real time start the platform separately"),
         (["--mqtt", "http://x", "--realtime"], "is not mqtt://"),
+        (["--platform-opt", "novalue"], "is not KEY=VALUE"),
     ],
-    ids=["until", "speed", "obu-share", "control-realtime", "mqtt-url"],
+    ids=["until", "speed", "obu-share", "control-realtime", "mqtt-url", "platform-opt"],
 )
 def test_user_mistakes_get_one_clear_line(
     argv: list[str], message: str, capsys: pytest.CaptureFixture[str], standin: list[StandInEngine]
@@ -162,6 +163,7 @@ def test_platform_options_load_the_plugin_and_run_it_in_lockstep(
     monkeypatch.setattr(sim.cli, "PLATFORM_PLUGIN", name)
     kpi = tmp_path / "kpi.json"
     argv = ["run", str(GRID), "--until", "2", "--control", "actuated", "--tsp", "--no-glosa", "--kpi-out", str(kpi)]
+    argv += ["--platform-opt", "picture=fused", "--platform-opt", 'config={"cycle_s": 90}']
     assert xj(*argv, "--no-progress") == 0
     calls = sys.modules[name].CALLS
     assert calls["ticks"] == 20
@@ -169,6 +171,7 @@ def test_platform_options_load_the_plugin_and_run_it_in_lockstep(
     assert n_tls == 16
     assert options["control"] == "actuated" and options["tsp"] is True and options["glosa"] is False
     assert options["seed"] == 1 and options["dt"] == 0.1 and options["scenario"] == "grid-medium"
+    assert options["picture"] == "fused" and options["config"] == {"cycle_s": 90}
     report = json.loads(kpi.read_text())
     assert report["platform"] == {"control": "actuated", "tsp": True, "glosa": False}
     assert report["commands_accepted"] == 1
