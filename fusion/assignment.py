@@ -17,7 +17,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from fusion.arraytypes import BoolArray, FloatArray, IntArray
-from fusion.indexing import compact
+from fusion.indexing import amax, amin, compact
 
 
 def assign(
@@ -48,7 +48,7 @@ def assign(
     """
     k = len(cost)
     chosen = np.zeros(k, dtype=np.bool_)
-    useful = np.flatnonzero(cost < miss_left + miss_right)
+    useful = (cost < miss_left + miss_right).nonzero()[0]
     if len(useful) == 0:
         return chosen
     li = left[useful]
@@ -63,6 +63,10 @@ def assign(
 
 def _degree(labels: IntArray) -> IntArray:
     """How many edges share each edge's label, shape (k,)."""
+    lo = int(amin(labels))
+    if int(amax(labels)) - lo <= 8 * len(labels) + 1024:
+        shifted = labels - lo
+        return np.bincount(shifted)[shifted]
     ids, _ = compact(labels)
     return np.bincount(ids)[ids]
 
@@ -100,7 +104,7 @@ def _solve_dense(
     l_: IntArray, r_: IntArray, nl: int, nr: int, cost: FloatArray, miss_left: float, miss_right: float
 ) -> BoolArray:
     """The same augmented problem as a small dense matrix for ``linear_sum_assignment``."""
-    forbidden = 2.0 * (float(np.abs(cost).max()) + miss_left + miss_right) + 1.0
+    forbidden = 2.0 * (float(amax(np.abs(cost))) + miss_left + miss_right) + 1.0
     m = np.full((nl + nr, nr + nl), forbidden)
     m[l_, r_] = cost
     m[np.arange(nl), nr + np.arange(nl)] = miss_left

@@ -6,6 +6,7 @@ import numpy as np
 
 from fusion.arraytypes import FloatArray, IntArray
 from fusion.assignment import assign
+from fusion.indexing import amax
 
 
 class GNNAssociator:
@@ -42,8 +43,8 @@ class GNNAssociator:
         """
         if pairs.shape[1] == 0:
             return pairs
-        n_scans = int(scan.max()) + 1
+        n_scans = int(amax(scan)) + 1
         track, det = pairs
-        miss = self.miss_cost if self.miss_cost is not None else float(np.abs(cost).max()) + 1.0
+        miss = self.miss_cost if self.miss_cost is not None else float(amax(np.abs(cost))) + 1.0
         chosen = assign(det, track * n_scans + scan[det], cost, miss, miss)
         return pairs[:, chosen]

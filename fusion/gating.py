@@ -13,6 +13,7 @@ import numpy as np
 
 from fusion.arraytypes import FloatArray, IntArray
 from fusion.grid import grid_pairs
+from fusion.indexing import amax, amin
 from fusion.measurements import Measurements
 
 #: chi-square quantile, 2 degrees of freedom, probability 0.999.
@@ -43,8 +44,8 @@ class MahalanobisGate:
         Bounds ``sqrt(threshold * S_axis)`` over the measurements' covariances and time
         offsets, plus the track's displacement over the largest offset; at most ``max_radius``.
         """
-        tau = max(-float(meas.tau.min()), float(meas.tau.max()))
-        r_max = float(meas.R.max())
+        tau = max(-float(amin(meas.tau)), float(amax(meas.tau)))
+        r_max = max(float(amax(meas.R[0])), float(amax(meas.R[2])))
         var_pos = np.maximum(P[:, 0, 0], P[:, 1, 1])
         if tau > 0.0:
             sd = np.sqrt(var_pos) + tau * np.sqrt(np.maximum(P[:, 2, 2], P[:, 3, 3]))
@@ -87,44 +88,48 @@ class MahalanobisGate:
             return np.zeros((2, 0), dtype=np.int64), np.zeros(0), np.zeros(0)
         half = self.radii(x, P, meas, scale)
         xy = x[:, 0:2]
+        zxy = meas.z.T
         k = (9 * len(half)) // 10
         cell = float(np.partition(half, k)[k])
-        top = float(half.max())
+        top = float(amax(half))
         wide = half > cell
         # one grid sized for the widest gate costs extra candidate pairs (about m x density x
         # 9 x the difference of the squared cells); a second grid for the wide tracks costs a
         # pass over the measurements. Take whichever is cheaper.
-        xs, ys = x[:, 0], x[:, 1]
-        area = max(float((xs.max() - xs.min()) * (ys.max() - ys.min())), top * top)
+        xT = x.T
+        xs, ys = xT[0], xT[1]
+        area = max(float((amax(xs) - amin(xs)) * (amax(ys) - amin(ys))), top * top)
         extra = len(meas) * len(half) / area * 9.0 * (top * top - cell * cell)
         if extra <= SPLIT_PAIRS or not wide.any():
-            pairs = grid_pairs(xy, meas.z, top)
+            i, j = grid_pairs(xy, zxy, top)
         else:
-            narrow = np.flatnonzero(~wide)
-            broad = np.flatnonzero(wide)
-            p1 = grid_pairs(xy[narrow], meas.z, cell)
-            p2 = grid_pairs(xy[broad], meas.z, top)
-            pairs = np.concatenate([np.stack([narrow[p1[0]], p1[1]]), np.stack([broad[p2[0]], p2[1]])], axis=1)
-        xT = x.T
+            narrow = (~wide).nonzero()[0]
+            broad = wide.nonzero()[0]
+            p1 = grid_pairs(xy[narrow], zxy, cell)
+            p2 = grid_pairs(xy[broad], zxy, top)
+            i = np.concatenate([narrow[p1[0]], broad[p2[0]]])
+            j = np.concatenate([p1[1], p2[1]])
         PT = P.transpose(1, 2, 0)
-        i, j = pairs
-        dx = meas.z[j, 0] - xT[0, i]
-        dy = meas.z[j, 1] - xT[1, i]
+        dx = meas.z[0][j] - xs[i]
+        dy = meas.z[1][j] - ys[i]
         h = half[i]
-        box = (np.abs(dx) <= h) & (np.abs(dy) <= h)
-        pairs, i, j, dx, dy = pairs[:, box], i[box], j[box], dx[box], dy[box]
-        R = meas.R[j]
-        sxx = PT[0, 0, i] + R[:, 0, 0]
-        sxy = PT[0, 1, i] + 0.5 * (R[:, 0, 1] + R[:, 1, 0])
-        syy = PT[1, 1, i] + R[:, 1, 1]
+        box = ((np.abs(dx) <= h) & (np.abs(dy) <= h)).nonzero()[0]
+        i, j, dx, dy = i[box], j[box], dx[box], dy[box]
+        sxx = PT[0, 0][i] + meas.R[0][j]
+        sxy = PT[0, 1][i] + meas.R[1][j]
+        syy = PT[1, 1][i] + meas.R[2][j]
         tau = meas.tau[j]
         if tau.any():
-            dx -= tau * xT[2, i]
-            dy -= tau * xT[3, i]
-            sxx += 2.0 * tau * PT[0, 2, i] + tau * tau * PT[2, 2, i]
-            sxy += tau * (PT[0, 3, i] + PT[1, 2, i]) + tau * tau * PT[2, 3, i]
-            syy += 2.0 * tau * PT[1, 3, i] + tau * tau * PT[3, 3, i]
+            dx -= tau * xT[2][i]
+            dy -= tau * xT[3][i]
+            sxx += 2.0 * tau * PT[0, 2][i] + tau * tau * PT[2, 2][i]
+            sxy += tau * (PT[0, 3][i] + PT[1, 2][i]) + tau * tau * PT[2, 3][i]
+            syy += 2.0 * tau * PT[1, 3][i] + tau * tau * PT[3, 3][i]
         det = sxx * syy - sxy * sxy
         d2 = (syy * dx * dx - 2.0 * sxy * dx * dy + sxx * dy * dy) / det
-        ok = d2 <= self.threshold * scale
-        return pairs[:, ok], d2[ok], d2[ok] + np.log(det[ok])
+        ok = (d2 <= self.threshold * scale).nonzero()[0]
+        d2 = d2[ok]
+        pairs = np.empty((2, len(ok)), dtype=np.int64)
+        pairs[0] = i[ok]
+        pairs[1] = j[ok]
+        return pairs, d2, d2 + np.log(det[ok])

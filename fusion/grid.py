@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from fusion.arraytypes import FloatArray, IntArray
-from fusion.indexing import ragged_ranges
+from fusion.indexing import amax, amin, ragged_ranges, stack2
 
 #: Up to this many point pairs, all pairs are tested directly (no grid).
-DENSE_PAIRS = 4096
+DENSE_PAIRS = 8192
 #: Upper bound on grid cells per point (plus a constant), which bounds memory and build time.
 MAX_CELLS_PER_POINT = 8
 _MIN_CELLS = 4096
@@ -45,32 +45,32 @@ def grid_pairs(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
         return np.zeros((2, 0), dtype=np.int64)
     if n * m <= DENSE_PAIRS:  # a small problem: all pairs at once costs fewer calls than a grid
         near = (np.abs(a[:, 0:1] - b[:, 0]) <= radius) & (np.abs(a[:, 1:2] - b[:, 1]) <= radius)
-        return np.stack(np.nonzero(near)).astype(np.int64)
+        return stack2(*near.nonzero())
     if n > m:
         return grid_pairs(b, a, radius)[::-1]
     ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-    x0 = float(min(ax.min(), bx.min()))
-    y0 = float(min(ay.min(), by.min()))
-    ex = max(float(max(ax.max(), bx.max())) - x0, 1e-9)
-    ey = max(float(max(ay.max(), by.max())) - y0, 1e-9)
+    x0 = float(min(amin(ax), amin(bx)))
+    y0 = float(min(amin(ay), amin(by)))
+    ex = max(float(max(amax(ax), amax(bx))) - x0, 1e-9)
+    ey = max(float(max(amax(ay), amax(by))) - y0, 1e-9)
     cell = float(radius)
     budget = MAX_CELLS_PER_POINT * (n + m) + _MIN_CELLS
     if (ex / cell + 3) * (ey / cell + 3) > budget:
         cell = max(float(np.sqrt(ex * ey / budget)), max(ex, ey) / (budget - 3)) * 1.05
-    nx = int(ex // cell) + 3
-    ny = int(ey // cell) + 3
-    # cells with a one-cell border, so that neighbours of any point exist
-    origin = np.array([x0, y0])
-    ca = ((a - origin) // cell).astype(np.int64)
-    ka = ca[:, 1] * nx + ca[:, 0] + (nx + 1)
-    order = np.argsort(ka, kind="stable")
+    inv = 1.0 / cell
+    # cells with a one-cell border, so that neighbours of any point exist (the same arithmetic
+    # as the points' cells below, so the farthest point's cell is inside)
+    nx = int(ex * inv) + 3
+    ny = int(ey * inv) + 3
+    # non-negative offsets: truncation is the floor
+    ka = ((ay - y0) * inv).astype(np.int64) * nx + ((ax - x0) * inv).astype(np.int64) + (nx + 1)
+    order = ka.argsort(kind="stable")
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     np.cumsum(np.bincount(ka, minlength=nx * ny), out=start[1:])
-    cb = ((b - origin) // cell).astype(np.int64)
-    kb = cb[:, 1] * nx + cb[:, 0] + (nx + 1)
+    kb = ((by - y0) * inv).astype(np.int64) * nx + ((bx - x0) * inv).astype(np.int64) + (nx + 1)
     # three rows of the 3 x 3 block: contiguous keys (row y, columns x-1 .. x+1)
     keys = (kb[:, None] + np.array([-nx, 0, nx], dtype=np.int64)).ravel()
     first = start[keys - 1]
     last = start[keys + 2]
     owner, pos = ragged_ranges(first, last)
-    return np.stack([order[pos], owner // 3])
+    return stack2(order[pos], owner // 3)

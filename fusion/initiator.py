@@ -14,7 +14,7 @@ import numpy as np
 
 from fusion.arraytypes import BoolArray, FloatArray, IntArray
 from fusion.grid import grid_pairs
-from fusion.indexing import compact
+from fusion.indexing import amax, amin, compact
 from fusion.measurements import Measurements
 from fusion.tracks import TrackStore
 from fusion.updater import mahalanobis2
@@ -55,14 +55,20 @@ class MofNInitiator:
             (k, 4, 4) covariances.
         """
         k = len(meas)
-        known = np.isfinite(meas.v[:, 0])
+        known = np.isfinite(meas.v[0])
         x = np.zeros((k, 4))
-        x[:, 0:2] = meas.z
-        x[known, 2:4] = meas.v[known]
+        x[:, 0:2] = meas.z.T
+        x[known, 2:4] = meas.v[:, known].T
         P = np.zeros((k, 4, 4))
-        P[:, 0:2, 0:2] = meas.R
-        P[:, 2, 2] = P[:, 3, 3] = self.velocity_sd**2
-        P[known, 2:4, 2:4] = meas.Rv[known]
+        P[:, 0, 0] = meas.R[0]
+        P[:, 0, 1] = P[:, 1, 0] = meas.R[1]
+        P[:, 1, 1] = meas.R[2]
+        vv = np.full((3, k), 0.0)
+        vv[0] = vv[2] = self.velocity_sd**2
+        vv[:, known] = meas.Rv[:, known]
+        P[:, 2, 2] = vv[0]
+        P[:, 2, 3] = P[:, 3, 2] = vv[1]
+        P[:, 3, 3] = vv[2]
         return x, P
 
     def confirm(self, store: TrackStore) -> None:
@@ -123,23 +129,25 @@ def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_ra
         (k,) bool.
     """
     k = len(meas)
-    if k <= 1 or int(meas.scan.min()) == int(meas.scan.max()):
+    if k <= 1 or int(amin(meas.scan)) == int(amax(meas.scan)):
         return np.ones(k, dtype=np.bool_)
-    dtau = float(meas.tau.max() - meas.tau.min())
-    r_max = float(max(meas.R[:, 0, 0].max(), meas.R[:, 1, 1].max()))
+    dtau = float(amax(meas.tau) - amin(meas.tau))
+    r_max = max(float(amax(meas.R[0])), float(amax(meas.R[2])))
     radius = min(float(np.sqrt(threshold * (2.0 * r_max + (dtau * velocity_sd) ** 2))), max_radius)
-    i, j = grid_pairs(meas.z, meas.z, radius)
-    keep = (i < j) & (meas.scan[i] != meas.scan[j])
+    i, j = grid_pairs(meas.z.T, meas.z.T, radius)
+    keep = ((i < j) & (meas.scan[i] != meas.scan[j])).nonzero()[0]
+    if len(keep) == 0:  # no two frames saw anything close together: one track each
+        return np.ones(k, dtype=np.bool_)
     i, j = i[keep], j[keep]
-    S = meas.R[i] + meas.R[j]
+    S = meas.R[:, i] + meas.R[:, j]
     dt2 = (meas.tau[i] - meas.tau[j]) ** 2 * velocity_sd**2
-    S[:, 0, 0] += dt2
-    S[:, 1, 1] += dt2
-    near = mahalanobis2((meas.z[i] - meas.z[j]).T, S.transpose(1, 2, 0)) <= threshold
+    S[0] += dt2
+    S[2] += dt2
+    near = mahalanobis2(meas.z[:, i] - meas.z[:, j], S) <= threshold
     if not near.any():
         return np.ones(k, dtype=np.bool_)
     comp = components(i[near], j[near], k)
-    n_scans = int(meas.scan.max()) + 1
+    n_scans = int(amax(meas.scan)) + 1
     key = comp * n_scans + meas.scan
     inv, n_keys = compact(key)
     counts = np.bincount(inv, minlength=n_keys)

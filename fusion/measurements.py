@@ -8,13 +8,13 @@ scan and the update relates the measurement to the tick-time state by ``H(tau)``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from fusion.arraytypes import BoolArray, FloatArray, IntArray, StructArray
-from fusion.indexing import compact
+from fusion.indexing import amax, amin, compact
 
 
 @dataclass(frozen=True)
@@ -47,20 +47,20 @@ class NoiseDefaults:
 
 @dataclass(frozen=True)
 class Measurements:
-    """Columns of ``m`` measurements.
+    """Columns of ``m`` measurements, component-first (each component one contiguous row).
 
     Attributes
     ----------
     z
-        (m, 2) positions, m.
+        (2, m) positions ``[x; y]``, m.
     R
-        (m, 2, 2) position covariances, m^2.
+        (3, m) position covariances ``[xx; xy; yy]``, m^2.
     tau
         (m,) measurement time minus tick time, s.
     v
-        (m, 2) velocities m/s, NaN where unknown.
+        (2, m) velocities ``[vx; vy]`` m/s, NaN where unknown.
     Rv
-        (m, 2, 2) velocity covariances, (m/s)^2.
+        (3, m) velocity covariances ``[xx; xy; yy]``, (m/s)^2.
     scan
         (m,) int64 scan index: one per distinct (sensor, time) frame.
     cls
@@ -83,17 +83,28 @@ class Measurements:
     width: npt.NDArray[np.float32]
 
     def __len__(self) -> int:
-        return len(self.z)
+        return len(self.tau)
 
-    def take(self, idx: IntArray | BoolArray) -> Measurements:
-        """The measurements selected by an index or mask."""
-        return Measurements(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+    def take(self, idx: IntArray) -> Measurements:
+        """The measurements at integer positions ``idx``, (k,)."""
+        return Measurements(
+            self.z[:, idx],
+            self.R[:, idx],
+            self.tau[idx],
+            self.v[:, idx],
+            self.Rv[:, idx],
+            self.scan[idx],
+            self.cls[idx],
+            self.weight[idx],
+            self.length[idx],
+            self.width[idx],
+        )
 
 
-def _diag(var: FloatArray) -> FloatArray:
-    out = np.zeros((len(var), 2, 2))
-    out[:, 0, 0] = var
-    out[:, 1, 1] = var
+def _iso(var: float, m: int) -> FloatArray:
+    """(3, m) packed covariances ``var * I``."""
+    out = np.zeros((3, m))
+    out[0] = out[2] = var
     return out
 
 
@@ -120,9 +131,9 @@ def scan_index(sensor: npt.ArrayLike, t: FloatArray) -> IntArray:
     if len(t) == 0:
         return np.zeros(0, dtype=np.int64)
     rank, n_sensors = compact(sensor)
-    if t.min() == t.max():  # every frame at one time: the common, synchronous case
+    if amin(t) == amax(t):  # every frame at one time: the common, synchronous case
         return rank
-    us = np.rint((t - t.min()) * 1e6).astype(np.int64)
+    us = np.rint((t - amin(t)) * 1e6).astype(np.int64)
     return compact(us * n_sensors + rank)[0]
 
 
@@ -134,27 +145,22 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> Measure
     Sizes that are not positive count as unknown (0); confidence is clipped to 0..1.
     """
     m = len(det)
-    z = np.empty((m, 2))
-    z[:, 0] = det["x"]
-    z[:, 1] = det["y"]
-    rxx = det["r_xx"].astype(np.float64)
-    rxy = det["r_xy"].astype(np.float64)
-    ryy = det["r_yy"].astype(np.float64)
-    own = (rxx > 0) & (rxx * ryy - rxy * rxy > 0)  # False where any is NaN
-    R = np.zeros((m, 2, 2))
-    if own.all():
-        R[:, 0, 0] = rxx
-        R[:, 0, 1] = R[:, 1, 0] = rxy
-        R[:, 1, 1] = ryy
-    else:
-        var = noise.position_var
-        R[:, 0, 0] = np.where(own, rxx, var)
-        R[:, 0, 1] = R[:, 1, 0] = np.where(own, rxy, 0.0)
-        R[:, 1, 1] = np.where(own, ryy, var)
-    v = np.empty((m, 2))
-    v[:, 0] = det["vx"]
-    v[:, 1] = det["vy"]
-    v[~(np.isfinite(v[:, 0]) & np.isfinite(v[:, 1]))] = np.nan
+    z = np.empty((2, m))
+    z[0] = det["x"]
+    z[1] = det["y"]
+    R = np.empty((3, m))
+    R[0] = det["r_xx"]
+    R[1] = det["r_xy"]
+    R[2] = det["r_yy"]
+    own = (R[0] > 0) & (R[0] * R[2] - R[1] * R[1] > 0)  # False where any is NaN
+    if not own.all():
+        R[0] = np.where(own, R[0], noise.position_var)
+        R[1] = np.where(own, R[1], 0.0)
+        R[2] = np.where(own, R[2], noise.position_var)
+    v = np.empty((2, m))
+    v[0] = det["vx"]
+    v[1] = det["vy"]
+    v[:, ~(np.isfinite(v[0]) & np.isfinite(v[1]))] = np.nan
     tt = det["t"].astype(np.float64)
     conf = det["confidence"].astype(np.float32)
     conf[~(conf <= 1.0)] = 1.0  # NaN and > 1
@@ -168,7 +174,7 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> Measure
         R=R,
         tau=tt - t,
         v=v,
-        Rv=_diag(np.full(m, noise.velocity_var)),
+        Rv=_iso(noise.velocity_var, m),
         scan=scan_index(det["sensor"], tt),
         cls=det["cls"].astype(np.uint8),
         weight=conf * np.float32(noise.detection_weight),
@@ -183,15 +189,19 @@ def from_reports(rep: StructArray, t: float, noise: NoiseDefaults) -> Measuremen
     Each report is its own scan. Velocity comes from ``vx, vy``.
     """
     m = len(rep)
+    length = rep["length"].astype(np.float32)
+    length[~(length > 0)] = 0.0
+    width = rep["width"].astype(np.float32)
+    width[~(width > 0)] = 0.0
     return Measurements(
-        z=np.stack([rep["x"], rep["y"]], axis=1).astype(np.float64),
-        R=_diag(np.full(m, noise.report_position_var)),
+        z=np.stack([rep["x"], rep["y"]]).astype(np.float64),
+        R=_iso(noise.report_position_var, m),
         tau=rep["t"].astype(np.float64) - t,
-        v=np.stack([rep["vx"], rep["vy"]], axis=1).astype(np.float64),
-        Rv=_diag(np.full(m, noise.report_velocity_var)),
+        v=np.stack([rep["vx"], rep["vy"]]).astype(np.float64),
+        Rv=_iso(noise.report_velocity_var, m),
         scan=np.arange(m, dtype=np.int64),
         cls=rep["cls"].astype(np.uint8),
         weight=np.full(m, noise.report_weight, dtype=np.float32),
-        length=np.nan_to_num(rep["length"].astype(np.float32)),
-        width=np.nan_to_num(rep["width"].astype(np.float32)),
+        length=length,
+        width=width,
     )

@@ -68,6 +68,9 @@ class KalmanPredictor:
         x[:, 0:2] += d1 * x[:, 2:4]
         P[:, 0:2, :] += d2 * P[:, 2:4, :]
         P[:, :, 0:2] += d2 * P[:, :, 2:4]
+        if d.ndim == 0:
+            P += process_noise(float(d), self.q)
+            return
         q3 = self.q * a**3 / 3.0
         q2 = self.q * a**2 / 2.0
         q1 = self.q * a

@@ -26,13 +26,17 @@ from fusion.attributes import AttributeVoter
 from fusion.deleter import MissDeleter
 from fusion.gating import MahalanobisGate
 from fusion.identity import IdentityTable
-from fusion.indexing import compact
+from fusion.indexing import amax, amin, compact, stack2
 from fusion.initiator import MofNInitiator, birth_seeds
 from fusion.measurements import Measurements, NoiseDefaults, from_detections, from_reports, valid_detections
 from fusion.predictor import KalmanPredictor
 from fusion.roles import Associator, Deleter, Gate, Initiator, Predictor, Updater, Voter
 from fusion.tracks import TRACK_DTYPE, TrackStore
 from fusion.updater import KalmanUpdater, combine
+
+#: up to this many (track, detection) combinations, one gate pass serves both association and
+#: the birth-exclusion test (a wider gate costs little when the scene is small)
+ONE_PASS_PAIRS = 250_000
 
 
 def _empty_pairs() -> IntArray:
@@ -173,18 +177,29 @@ class Tracker:
             detections = detections[ok]
         meas = from_detections(detections, t, self.noise)
         st = self.store
-        pairs, _, cost = self.gate.gate(st.x, st.P, meas)
-        assigned = self.associator.associate(pairs, cost, meas.scan)
+        # births are refused beside a confirmed track (the detection is its outlier or clutter):
+        # a small scene finds those pairs in the same pass as association's, a large one in a
+        # second pass over the unassigned detections only
+        one_pass = st.n * len(meas) <= ONE_PASS_PAIRS
+        scale = max(self.birth_exclusion, 1.0) if one_pass else 1.0
+        wide, d2, cost = self.gate.gate(st.x, st.P, meas, scale)
+        inside = d2 <= self.gate.threshold
+        assigned = self.associator.associate(wide[:, inside], cost[inside], meas.scan)
         free = np.ones(len(meas), dtype=np.bool_)
         free[assigned[1]] = False
-        # no births next to a confirmed track: such a detection is its outlier or clutter
-        idx = np.flatnonzero(free)
-        near, _, _ = self.gate.gate(st.x, st.P, meas.take(idx), self.birth_exclusion)
-        beside = np.zeros(len(free), dtype=np.bool_)
-        beside[idx[near[1][st.confirmed[near[0]]]]] = True
-        free &= ~beside
-        self.stats["suppressed"] += int(np.count_nonzero(beside))
-        seeded, extra = self._birth(meas, np.flatnonzero(free), t, cluster=True)
+        idx = free.nonzero()[0]
+        if len(idx) and st.n:
+            if one_pass:
+                near, sel = wide, np.arange(len(meas))
+            else:
+                near, _, _ = self.gate.gate(st.x, st.P, meas.take(idx), self.birth_exclusion)
+                sel = idx
+            beside = np.zeros(len(free), dtype=np.bool_)
+            beside[sel[near[1][st.confirmed[near[0]]]]] = True
+            beside &= free
+            free &= ~beside
+            self.stats["suppressed"] += int(np.count_nonzero(beside))
+        seeded, extra = self._birth(meas, free.nonzero()[0], t, cluster=True)
         self._apply(np.concatenate([assigned, extra], axis=1), seeded, meas)
 
     def _fuse_reports(self, reports: StructArray, t: float) -> None:
@@ -211,16 +226,16 @@ class Tracker:
         meas = from_reports(reports, t, self.noise)
         st = self.store
         row_of = np.full(len(self.identities), -1, dtype=np.int64)
-        carried = np.flatnonzero(st.ident >= 0)
+        carried = (st.ident >= 0).nonzero()[0]
         row_of[st.ident[carried]] = carried
         rows = row_of[ident]
         direct = rows >= 0
-        rest = np.flatnonzero(~direct)
-        anon = np.flatnonzero(st.ident < 0)
+        rest = (~direct).nonzero()[0]
+        anon = (st.ident < 0).nonzero()[0]
         sub = meas.take(rest)
         pairs, _, cost = self.gate.gate(st.x[anon], st.P[anon], sub)
         a = self.associator.associate(pairs, cost, sub.scan)
-        matched = np.stack([anon[a[0]], rest[a[1]]])
+        matched = stack2(anon[a[0]], rest[a[1]])
         st.ident[matched[0]] = ident[matched[1]]
         st.confirmed[matched[0]] = True
         free = np.ones(len(rest), dtype=np.bool_)
@@ -229,7 +244,7 @@ class Tracker:
         seeded, _ = self._birth(meas, newcomers, t, cluster=False)
         st.ident[seeded[0]] = ident[seeded[1]]
         st.confirmed[seeded[0]] = True
-        direct_pairs = np.stack([rows[direct], np.flatnonzero(direct)])
+        direct_pairs = stack2(rows[direct], direct.nonzero()[0])
         self._apply(np.concatenate([direct_pairs, matched], axis=1), seeded, meas)
 
     # -- shared steps ------------------------------------------------------------------------
@@ -248,11 +263,13 @@ class Tracker:
             seed = birth_seeds(sub, self.gate.threshold, self.initiator.velocity_sd, self.gate.max_radius)
         s_idx = idx[seed]
         x, P = self.initiator.initiate(meas.take(s_idx))
-        self.predictor.predict(x, P, -meas.tau[s_idx])
+        tau = meas.tau[s_idx]
+        if tau.any():  # to the tick time
+            self.predictor.predict(x, P, -tau if amin(tau) != amax(tau) else -float(tau[0]))
         st = self.store
         rows = st.add(x, P, t)
         self.stats["births"] += len(rows)
-        seeded = np.stack([rows, s_idx])
+        seeded = stack2(rows, s_idx)
         others = idx[~seed]
         if len(others) == 0:
             return seeded, _empty_pairs()
@@ -260,7 +277,7 @@ class Tracker:
         pairs, _, cost = self.gate.gate(st.x[rows], st.P[rows], osub)
         a = self.associator.associate(pairs, cost, osub.scan)
         self.stats["unplaced"] += len(others) - a.shape[1]
-        return seeded, np.stack([rows[a[0]], others[a[1]]])
+        return seeded, stack2(rows[a[0]], others[a[1]])
 
     def _apply(self, pairs: IntArray, seeded: IntArray, meas: Measurements) -> None:
         """Kalman-update ``pairs`` (track row, measurement), then book-keep them and the
@@ -273,11 +290,11 @@ class Tracker:
         st = self.store
         rows, j = pairs
         if len(rows):
-            if meas.tau.min() == meas.tau.max():  # every frame at one time
+            if amin(meas.tau) == amax(meas.tau):  # every frame at one time
                 n_tau = 1
                 group, n_groups = compact(rows)
             else:
-                n_scans = int(meas.scan.max()) + 1
+                n_scans = int(amax(meas.scan)) + 1
                 scan_tau = np.zeros(n_scans)
                 scan_tau[meas.scan] = meas.tau
                 tau_values, tau_rank = np.unique(scan_tau, return_inverse=True)
@@ -287,32 +304,34 @@ class Tracker:
             g_rows[group] = rows
             g_tau = np.zeros(n_groups)
             g_tau[group] = meas.tau[j]
-            zc, Rc = combine(group, n_groups, meas.z[j], meas.R[j])
-            hv = np.isfinite(meas.v[j, 0])
+            zc, Rc = combine(group, n_groups, meas.z[:, j], meas.R[:, j])
+            hv = np.isfinite(meas.v[0][j])
             with_v = bool(hv.any())
             if with_v:
                 v_group, n_v = compact(group[hv])
-                vc, Rvc = combine(v_group, n_v, meas.v[j[hv]], meas.Rv[j[hv]])
+                vc, Rvc = combine(v_group, n_v, meas.v[:, j[hv]], meas.Rv[:, j[hv]])
                 v_of_group = np.full(n_groups, -1, dtype=np.int64)
                 v_of_group[group[hv]] = v_group
                 v_rows = np.zeros(n_v, dtype=np.int64)
                 v_rows[v_group] = g_rows[group[hv]]
             if n_tau == 1:
-                layers = [np.arange(n_groups)]
+                self.updater.update(st.x, st.P, g_rows, zc, Rc, g_tau)
+                if with_v:
+                    self.updater.update_velocity(st.x, st.P, v_rows, vc, Rvc)
             else:
                 layer = _layers(g_rows, st.n)
-                layers = [np.flatnonzero(layer == k) for k in range(int(layer.max()) + 1)]
-            for sel in layers:
-                self.updater.update(st.x, st.P, g_rows[sel], zc[sel], Rc[sel], g_tau[sel])
-                if with_v:
-                    vs = v_of_group[sel]
-                    vs = vs[vs >= 0]
-                    self.updater.update_velocity(st.x, st.P, v_rows[vs], vc[vs], Rvc[vs])
+                for k in range(int(amax(layer)) + 1):
+                    sel = (layer == k).nonzero()[0]
+                    self.updater.update(st.x, st.P, g_rows[sel], zc[:, sel], Rc[:, sel], g_tau[sel])
+                    if with_v:
+                        vs = v_of_group[sel]
+                        vs = vs[vs >= 0]
+                        self.updater.update_velocity(st.x, st.P, v_rows[vs], vc[:, vs], Rvc[:, vs])
         rows = np.concatenate([rows, seeded[0]])
         j = np.concatenate([j, seeded[1]])
         st.hist[rows] |= np.uint32(1)
         st.hits += np.bincount(rows, minlength=st.n).astype(np.int32)
-        np.maximum.at(st.t_update, rows, st.time + meas.tau[j])
+        st.t_update[rows] = st.time + meas.tau[j]  # any of the tick's measurement times
         self.voter.vote(st, rows, meas, j)
 
     # -- output ------------------------------------------------------------------------------
@@ -320,7 +339,7 @@ class Tracker:
     def table(self, include_tentative: bool = False) -> StructArray:
         """The tracks as ``TRACK_DTYPE`` rows, shape (n,): confirmed ones, or all."""
         st = self.store
-        rows = np.arange(st.n) if include_tentative else np.flatnonzero(st.confirmed)
+        rows = np.arange(st.n) if include_tentative else st.confirmed.nonzero()[0]
         out = np.zeros(len(rows), dtype=TRACK_DTYPE)
         out["track_id"] = st.track_id[rows]
         out["t"] = st.time
@@ -332,7 +351,7 @@ class Tracker:
         out["P"] = st.P[rows]
         cls, length, width = self.voter.resolve(st, rows)
         ident = st.ident[rows]
-        known = np.flatnonzero(ident >= 0)
+        known = (ident >= 0).nonzero()[0]
         if len(known):
             ids = self.identities
             k = ident[known]

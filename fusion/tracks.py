@@ -5,10 +5,11 @@ with spare capacity so that adding tracks does not copy every column, and compac
 tick when tracks are deleted. Attribute arrays are views of length ``n`` into the buffers:
 writing into them writes the store.
 
-States and covariances are stored component-first (buffers of shape (4, capacity) and
-(4, 4, capacity)) and shown as (n, 4) and (n, 4, 4) views: every element-wise operation on all
-tracks then runs along one long contiguous axis. ``xT`` and ``PT`` are the same data as
-(4, n) and (4, 4, n) contiguous-row views.
+Every buffer is component-first, with the tracks on its last axis (states (4, capacity),
+covariances (4, 4, capacity), small columns grouped in a few blocks), and the attributes are
+views: ``x`` (n, 4) and ``P`` (n, 4, 4) over buffers where every element-wise operation on all
+tracks runs along one long contiguous axis; ``xT`` and ``PT`` are the same data as (4, n) and
+(4, 4, n). Compaction and appends touch eight buffers, not one per column.
 """
 
 from __future__ import annotations
@@ -86,25 +87,17 @@ class TrackStore:
         (n,) int64 index into the tracker's identity table, -1 for none.
     """
 
-    #: columns stored component-first (rows on the last axis of the buffer)
-    COMPONENT_FIRST: ClassVar[frozenset[str]] = frozenset({"x", "P"})
-    #: column name -> (dtype, per-row shape, fill value of new rows)
-    COLUMNS: ClassVar[dict[str, tuple[npt.DTypeLike, tuple[int, ...], Any]]] = {
-        "track_id": (np.int64, (), 0),
-        "x": (np.float64, (4,), 0.0),
-        "P": (np.float64, (4, 4), 0.0),
-        "t_birth": (np.float64, (), 0.0),
-        "t_update": (np.float64, (), 0.0),
-        "hist": (np.uint32, (), 0),
-        "ticks": (np.int32, (), 0),
-        "hits": (np.int32, (), 0),
-        "misses": (np.int32, (), 0),
-        "confirmed": (np.bool_, (), False),
-        "votes": (np.float32, (N_CLASSES,), 0.0),
-        "size_w": (np.float32, (), 0.0),
-        "length_sum": (np.float32, (), 0.0),
-        "width_sum": (np.float32, (), 0.0),
-        "ident": (np.int64, (), -1),
+    #: buffers, each with the rows (tracks) on its last axis: name -> (dtype, leading shape,
+    #: fill of new rows per leading row)
+    BLOCKS: ClassVar[dict[str, tuple[npt.DTypeLike, tuple[int, ...], tuple[Any, ...]]]] = {
+        "x": (np.float64, (4,), (0.0,) * 4),
+        "P": (np.float64, (4, 4), (0.0,)),
+        "times": (np.float64, (2,), (0.0, 0.0)),  # t_birth, t_update
+        "counts": (np.int32, (3,), (1, 0, 0)),  # ticks, hits, misses
+        "hist": (np.uint32, (), (0,)),
+        "confirmed": (np.bool_, (), (False,)),
+        "tallies": (np.float32, (N_CLASSES + 3,), (0.0,)),  # votes, size_w, length_sum, width_sum
+        "ids": (np.int64, (2,), (0, -1)),  # track_id, ident
     }
 
     track_id: IntArray
@@ -130,29 +123,35 @@ class TrackStore:
         self.time = time
         self.next_id = 1
         self._buf: dict[str, npt.NDArray[Any]] = {}
+        self._fill: dict[str, npt.NDArray[Any]] = {}
+        for name, (dtype, shape, fill) in self.BLOCKS.items():
+            f = np.array(fill, dtype=dtype)
+            self._fill[name] = np.broadcast_to(f.reshape(-1, *([1] * len(shape))) if len(fill) > 1 else f, (*shape, 1))
         self._alloc(max(int(capacity), 1))
 
     def _alloc(self, capacity: int) -> None:
-        for name, (dtype, shape, fill) in self.COLUMNS.items():
-            cf = name in self.COMPONENT_FIRST
-            buf = np.full((*shape, capacity) if cf else (capacity, *shape), fill, dtype=dtype)
+        for name, (dtype, shape, _) in self.BLOCKS.items():
+            buf = np.empty((*shape, capacity), dtype=dtype)
             old = self._buf.get(name)
             if old is not None:
-                if cf:
-                    buf[..., : self.n] = old[..., : self.n]
-                else:
-                    buf[: self.n] = old[: self.n]
+                buf[..., : self.n] = old[..., : self.n]
             self._buf[name] = buf
         self._views()
 
     def _views(self) -> None:
-        for name, buf in self._buf.items():
-            if name in self.COMPONENT_FIRST:
-                rows_last = buf[..., : self.n]
-                setattr(self, name + "T", rows_last)
-                setattr(self, name, rows_last.T if rows_last.ndim == 2 else rows_last.transpose(2, 0, 1))
-            else:
-                setattr(self, name, buf[: self.n])
+        n, b = self.n, self._buf
+        self.xT = b["x"][:, :n]
+        self.x = self.xT.T
+        self.PT = b["P"][:, :, :n]
+        self.P = self.PT.transpose(2, 0, 1)
+        self.t_birth, self.t_update = b["times"][0, :n], b["times"][1, :n]
+        self.ticks, self.hits, self.misses = b["counts"][0, :n], b["counts"][1, :n], b["counts"][2, :n]
+        self.hist = b["hist"][:n]
+        self.confirmed = b["confirmed"][:n]
+        tallies = b["tallies"]
+        self.votes = tallies[:N_CLASSES, :n].T
+        self.size_w, self.length_sum, self.width_sum = (tallies[N_CLASSES + k, :n] for k in range(3))
+        self.track_id, self.ident = b["ids"][0, :n], b["ids"][1, :n]
 
     @property
     def capacity(self) -> int:
@@ -180,31 +179,26 @@ class TrackStore:
         start = self.n
         if start + k > self.capacity:
             self._alloc(max(2 * self.capacity, start + k))
-        for name, (_, _, fill) in self.COLUMNS.items():
-            if name in self.COMPONENT_FIRST:
-                self._buf[name][..., start : start + k] = fill
-            else:
-                self._buf[name][start : start + k] = fill
-        self.n = start + k
-        self._views()
-        self.x[start:] = x
-        self.P[start:] = P
-        self.track_id[start:] = np.arange(self.next_id, self.next_id + k)
+        end = start + k
+        for name, buf in self._buf.items():
+            buf[..., start:end] = self._fill[name]
+        b = self._buf
+        b["x"][:, start:end] = x.T
+        b["P"][:, :, start:end] = P.transpose(1, 2, 0)
+        b["times"][:, start:end] = t
+        b["ids"][0, start:end] = np.arange(self.next_id, self.next_id + k)
         self.next_id += k
-        self.t_birth[start:] = t
-        self.t_update[start:] = t
-        self.ticks[start:] = 1
-        return np.arange(start, self.n, dtype=np.int64)
+        self.n = end
+        self._views()
+        return np.arange(start, end, dtype=np.int64)
 
     def keep(self, mask: BoolArray) -> None:
         """Keep the rows where ``mask`` (shape (n,)) is true, in order; drop the others."""
-        m = int(np.count_nonzero(mask))
+        idx = mask.nonzero()[0]
+        m = len(idx)
         if m == self.n:
             return
-        for name, buf in self._buf.items():
-            if name in self.COMPONENT_FIRST:
-                buf[..., :m] = buf[..., : self.n][..., mask]
-            else:
-                buf[:m] = buf[: self.n][mask]
+        for buf in self._buf.values():
+            buf[..., :m] = buf[..., idx]
         self.n = m
         self._views()

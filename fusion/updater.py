@@ -32,7 +32,7 @@ def innovation(
     z
         (2, k) measured positions, m.
     R
-        (2, 2, k) measurement covariances, m^2.
+        (3, k) packed measurement covariances ``[xx; xy; yy]``, m^2.
     tau
         (k,) measurement time minus state time, s.
 
@@ -41,37 +41,46 @@ def innovation(
     r
         (2, k) residuals ``z - H x``, m.
     S
-        (2, 2, k) innovation covariances ``H P H^T + R``.
+        (3, k) packed innovation covariances ``H P H^T + R``.
     PHt
         (4, 2, k) cross covariances ``P H^T``.
     """
-    r = z - (xs[0:2] + tau * xs[2:4])
-    PHt = Ps[:, 0:2] + tau * Ps[:, 2:4]
-    S = PHt[0:2] + tau * PHt[2:4] + R
+    if tau.any():
+        r = z - (xs[0:2] + tau * xs[2:4])
+        PHt = Ps[:, 0:2] + tau * Ps[:, 2:4]
+        HPHt = PHt[0:2] + tau * PHt[2:4]
+    else:
+        r = z - xs[0:2]
+        PHt = Ps[:, 0:2].copy()
+        HPHt = PHt[0:2]
+    S = np.empty((3, len(tau)))
+    S[0] = HPHt[0, 0] + R[0]
+    S[1] = 0.5 * (HPHt[0, 1] + HPHt[1, 0]) + R[1]
+    S[2] = HPHt[1, 1] + R[2]
     return r, S, PHt
 
 
 def mahalanobis2(r: FloatArray, S: FloatArray) -> FloatArray:
-    """Squared Mahalanobis distances ``r^T S^-1 r``, shape (k,), of (2, k) residuals under (2, 2, k) S."""
-    a = S[0, 0]
-    b = 0.5 * (S[0, 1] + S[1, 0])
-    d = S[1, 1]
+    """Squared Mahalanobis distances ``r^T S^-1 r``, shape (k,), of (2, k) residuals under packed (3, k) S."""
     dx = r[0]
     dy = r[1]
-    return np.asarray((d * dx * dx - 2.0 * b * dx * dy + a * dy * dy) / (a * d - b * b))
+    return np.asarray((S[2] * dx * dx - 2.0 * S[1] * dx * dy + S[0] * dy * dy) / (S[0] * S[2] - S[1] * S[1]))
 
 
 def _apply(xs: FloatArray, Ps: FloatArray, r: FloatArray, S: FloatArray, PHt: FloatArray) -> FloatArray:
-    """Kalman gain step on component-first blocks; updates ``xs`` in place, returns new ``Ps``."""
-    det = S[0, 0] * S[1, 1] - S[0, 1] * S[1, 0]
-    Si = np.empty_like(S)
-    Si[0, 0] = S[1, 1] / det
-    Si[0, 1] = -S[0, 1] / det
-    Si[1, 0] = -S[1, 0] / det
-    Si[1, 1] = S[0, 0] / det
-    K = PHt[:, 0:1] * Si[None, 0] + PHt[:, 1:2] * Si[None, 1]
-    xs += K[:, 0] * r[0] + K[:, 1] * r[1]
-    Ps -= K[:, None, 0] * PHt[None, :, 0] + K[:, None, 1] * PHt[None, :, 1]
+    """Kalman gain step on component-first blocks; updates ``xs`` in place, returns new ``Ps``.
+
+    ``P - K S K^T`` with ``K = P H^T S^-1``, written ``P - K PHt^T``, re-symmetrised against
+    rounding.
+    """
+    det = S[0] * S[2] - S[1] * S[1]
+    i00, i01, i11 = S[2] / det, -S[1] / det, S[0] / det
+    a = PHt[:, 0]  # (4, k)
+    b = PHt[:, 1]
+    k0 = a * i00 + b * i01  # K column 0, (4, k)
+    k1 = a * i01 + b * i11
+    xs += k0 * r[0] + k1 * r[1]
+    Ps -= k0[:, None] * a[None] + k1[:, None] * b[None]
     return np.asarray(0.5 * (Ps + Ps.transpose(1, 0, 2)))
 
 
@@ -105,10 +114,11 @@ class KalmanUpdater:
         rows
             (k,) distinct track rows.
         z, R, tau
-            (k, 2) positions m, (k, 2, 2) covariances m^2, (k,) time offsets s.
+            (2, k) positions m, (3, k) packed covariances ``[xx; xy; yy]`` m^2, (k,) time
+            offsets s.
         """
         xs, Ps = _blocks(x, P, rows)
-        r, S, PHt = innovation(xs, Ps, z.T, R.transpose(1, 2, 0), tau)
+        r, S, PHt = innovation(xs, Ps, z, R, tau)
         _store(x, P, rows, xs, _apply(xs, Ps, r, S, PHt))
 
     def update_velocity(self, x: FloatArray, P: FloatArray, rows: IntArray, v: FloatArray, Rv: FloatArray) -> None:
@@ -121,12 +131,15 @@ class KalmanUpdater:
         rows
             (k,) distinct track rows.
         v, Rv
-            (k, 2) velocities m/s and (k, 2, 2) covariances (m/s)^2.
+            (2, k) velocities m/s and (3, k) packed covariances (m/s)^2.
         """
         xs, Ps = _blocks(x, P, rows)
-        r = v.T - xs[2:4]
-        PHt = Ps[:, 2:4]
-        S = PHt[2:4] + Rv.transpose(1, 2, 0)
+        r = v - xs[2:4]
+        PHt = Ps[:, 2:4].copy()
+        S = np.empty((3, len(rows)))
+        S[0] = PHt[2, 0] + Rv[0]
+        S[1] = 0.5 * (PHt[2, 1] + PHt[3, 0]) + Rv[1]
+        S[2] = PHt[3, 1] + Rv[2]
         _store(x, P, rows, xs, _apply(xs, Ps, r, S, PHt))
 
 
@@ -144,28 +157,29 @@ def combine(group: IntArray, n_groups: int, z: FloatArray, R: FloatArray) -> tup
     n_groups
         Number of groups ``G``.
     z
-        (k, 2) measurements.
+        (2, k) measurements.
     R
-        (k, 2, 2) covariances.
+        (3, k) packed covariances ``[xx; xy; yy]``.
 
     Returns
     -------
     zc
-        (G, 2) fused measurements.
+        (2, G) fused measurements.
     Rc
-        (G, 2, 2) their covariances.
+        (3, G) their packed covariances.
     """
-    a, b, c = R[:, 0, 0], 0.5 * (R[:, 0, 1] + R[:, 1, 0]), R[:, 1, 1]
+    a, b, c = R[0], R[1], R[2]
     det = a * c - b * b
     ia, ib, ic = c / det, -b / det, a / det
-    y0 = ia * z[:, 0] + ib * z[:, 1]
-    y1 = ib * z[:, 0] + ic * z[:, 1]
-    sums = [np.bincount(group, weights=w, minlength=n_groups) for w in (ia, ib, ic, y0, y1)]
-    sa, sb, sc, s0, s1 = sums
+    y0 = ia * z[0] + ib * z[1]
+    y1 = ib * z[0] + ic * z[1]
+    sa, sb, sc, s0, s1 = (np.bincount(group, weights=w, minlength=n_groups) for w in (ia, ib, ic, y0, y1))
     sdet = sa * sc - sb * sb
-    Rc = np.empty((n_groups, 2, 2))
-    Rc[:, 0, 0] = sc / sdet
-    Rc[:, 0, 1] = Rc[:, 1, 0] = -sb / sdet
-    Rc[:, 1, 1] = sa / sdet
-    zc = np.stack([Rc[:, 0, 0] * s0 + Rc[:, 0, 1] * s1, Rc[:, 1, 0] * s0 + Rc[:, 1, 1] * s1], axis=1)
+    Rc = np.empty((3, n_groups))
+    Rc[0] = sc / sdet
+    Rc[1] = -sb / sdet
+    Rc[2] = sa / sdet
+    zc = np.empty((2, n_groups))
+    zc[0] = Rc[0] * s0 + Rc[1] * s1
+    zc[1] = Rc[1] * s0 + Rc[2] * s1
     return zc, Rc

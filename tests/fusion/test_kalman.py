@@ -12,6 +12,11 @@ from fusion.updater import KalmanUpdater, combine
 RNG = np.random.default_rng(7)
 
 
+def _pack(R: np.ndarray) -> np.ndarray:
+    """(k, 2, 2) covariances as the updater's packed (3, k) ``[xx; xy; yy]``."""
+    return np.stack([R[:, 0, 0], R[:, 0, 1], R[:, 1, 1]])
+
+
 def _spd(n: int, k: int) -> np.ndarray:
     a = RNG.normal(size=(n, k, k))
     return a @ np.swapaxes(a, 1, 2) + k * np.eye(k)
@@ -73,7 +78,7 @@ def test_position_update_matches_textbook(tau: float) -> None:
     R = _spd(n, 2)
     rows = np.array([4, 0, 2])
     xs, Ps = x.copy(), P.copy()
-    KalmanUpdater().update(xs, Ps, rows, z[rows], R[rows], np.full(3, tau))
+    KalmanUpdater().update(xs, Ps, rows, z[rows].T, _pack(R[rows]), np.full(3, tau))
     H = np.hstack([np.eye(2), tau * np.eye(2)])
     for r in range(n):
         if r in rows:
@@ -90,7 +95,7 @@ def test_velocity_update_matches_textbook() -> None:
     v = RNG.normal(size=(2, 2))
     Rv = _spd(2, 2)
     xs, Ps = x.copy(), P.copy()
-    KalmanUpdater().update_velocity(xs, Ps, np.array([0, 1]), v, Rv)
+    KalmanUpdater().update_velocity(xs, Ps, np.array([0, 1]), v.T, _pack(Rv))
     H = np.hstack([np.zeros((2, 2)), np.eye(2)])
     for r in range(2):
         wx, wP = _textbook(x[r], P[r], v[r], Rv[r], H)
@@ -106,8 +111,8 @@ def test_combined_measurements_equal_sequential_updates() -> None:
     seq_x, seq_P = x.copy(), P.copy()
     up = KalmanUpdater()
     for k in range(3):
-        up.update(seq_x, seq_P, np.array([0]), z[k : k + 1], R[k : k + 1], np.zeros(1))
-    zc, Rc = combine(np.zeros(3, dtype=np.int64), 1, z, R)
+        up.update(seq_x, seq_P, np.array([0]), z[k : k + 1].T, _pack(R[k : k + 1]), np.zeros(1))
+    zc, Rc = combine(np.zeros(3, dtype=np.int64), 1, z.T, _pack(R))
     one_x, one_P = x.copy(), P.copy()
     up.update(one_x, one_P, np.array([0]), zc, Rc, np.zeros(1))
     np.testing.assert_allclose(one_x, seq_x, atol=1e-10)
@@ -129,7 +134,7 @@ def test_filter_equals_batch_least_squares() -> None:
         pred.predict(st.x, st.P, dt)
         z = (truth @ transition_matrix(k * dt).T)[:, 0:2] + RNG.normal(scale=0.7, size=(n_tracks, 2))
         zs.append(z)
-        up.update(st.x, st.P, np.arange(n_tracks), z, R, np.zeros(n_tracks))
+        up.update(st.x, st.P, np.arange(n_tracks), z.T, _pack(R), np.zeros(n_tracks))
     T = n_steps * dt
     H = np.hstack([np.eye(2), np.zeros((2, 2))])
     for i in range(n_tracks):
