@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import importlib
 import json
+import math
 import signal
 import sys
 import time
@@ -41,12 +42,15 @@ from rich.table import Table
 from proto.codec import now_ns
 from roadnet.errors import MapError
 from sim.devices.field import FieldDevices, Tick
+from sim.devices.obu import GLOSA_COMPLIANT, GLOSA_NONCOMPLIANT
 from sim.interface import Platform
 from sim.lockstep import RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 #: The module that builds the platform for lock-step runs (see the module docstring).
 PLATFORM_PLUGIN: Final = "cloud.lockstep_platform"
+#: Truth sampling (every N ticks) kept for the time-space diagram when only --plots is given
+PLOT_TRUTH_EVERY: Final = 5
 CONTROL_CHOICES: Final = ("fixed", "actuated", "max-pressure")
 
 
@@ -154,15 +158,20 @@ def _platform_options(args: argparse.Namespace, scn: Scenario, seed: int) -> dic
 
 
 class _Outputs:
-    """Truth recording during the run; the KPI report (sim.kpi plus the devices' outcomes); files."""
+    """Truth recording during the run; the KPI report (sim.kpi plus the devices' outcomes); files.
 
-    def __init__(self, engine: Any, *, truth_out: str | None) -> None:
+    With ``--plots`` the truth is sampled every :data:`PLOT_TRUTH_EVERY` ticks for the time-space
+    diagram even without ``--truth-out`` (which records every tick).
+    """
+
+    def __init__(self, engine: Any, net: Any, *, truth_out: str | None, plots: str | None) -> None:
         self.engine = engine
+        self.net = net
         self.recorder: Any = None
-        if truth_out is not None:
+        if truth_out is not None or plots is not None:
             from sim.engine.truth import TruthRecorder
 
-            self.recorder = TruthRecorder()
+            self.recorder = TruthRecorder(every=1 if truth_out is not None else PLOT_TRUTH_EVERY)
 
     def hooks(self) -> list[Any]:
         if self.recorder is None:
@@ -171,57 +180,59 @@ class _Outputs:
         return [lambda t, tick, truth: rec.sample(t, truth)]
 
     def report(self, result: RunResult, options: dict[str, Any], **meta: Any) -> dict[str, Any]:
-        kpi = _kpis(self.engine, result)
+        from sim.kpi import engine_kpis
+
+        kpi = engine_kpis(self.engine, groups=result.groups)
         dev = result.devices
-        out: dict[str, Any] = {
+        return {
             **meta,
             **kpi,
+            "glosa_stops_compliant": kpi.get(f"{GLOSA_COMPLIANT}_stops", math.nan),
+            "glosa_stops_noncompliant": kpi.get(f"{GLOSA_NONCOMPLIANT}_stops", math.nan),
+            "engine_wall_seconds": kpi.get("wall_seconds"),
             "sim_seconds": result.sim_seconds,
             "wall_seconds": result.wall_seconds,
             "ticks": result.ticks,
-            "realtime_factor": result.realtime_factor,
+            "real_time_factor": result.realtime_factor,
             "platform": {k: v for k, v in options.items() if k in ("control", "tsp", "glosa")},
             "commands_accepted": dev.get("commands_accepted", 0),
             "commands_refused": dev.get("commands_refused", 0),
             "devices": dev,
             **result.extra,
         }
-        return out
 
     def write(
         self, report: dict[str, Any], *, kpi_out: str | None, truth_out: str | None, plots: str | None
     ) -> list[str]:
+        from sim.kpi import write_json
+
         written = []
         if kpi_out is not None:
-            p = Path(kpi_out)
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_text(json.dumps(report, indent=2, default=_json_default) + "\n")
-            written.append(str(p))
+            written.append(str(write_json(report, kpi_out)))
         if truth_out is not None and self.recorder is not None:
             written.append(str(self.recorder.save(truth_out)))
         if plots is not None:
-            written += _plots(self.engine, self.recorder, Path(plots))
+            written += self._plots(Path(plots), str(report.get("scenario", "")))
         return written
 
+    def _plots(self, directory: Path, name: str) -> list[str]:
+        from sim.demand import straight_paths
+        from sim.kpi import plot_delay_histogram, plot_time_space
 
-def _json_default(v: Any) -> Any:
-    if hasattr(v, "item"):
-        return v.item()
-    if hasattr(v, "tolist"):
-        return v.tolist()
-    return str(v)
-
-
-def _kpis(engine: Any, result: RunResult) -> dict[str, Any]:
-    """KPIs from ``sim.kpi`` with the OBUs' GLOSA groups (empty until sim.kpi exists)."""
-    del engine, result
-    return {}
-
-
-def _plots(engine: Any, recorder: Any, directory: Path) -> list[str]:
-    """Plots from ``sim.kpi`` (time-space diagram, delay histogram)."""
-    del engine, recorder, directory
-    return []
+        out = [
+            str(
+                plot_delay_histogram(
+                    self.engine.records(), directory / "delay_histogram.png", title=f"{name}: delay per trip"
+                )
+            )
+        ]
+        paths = straight_paths(self.net)
+        if paths and self.recorder is not None:
+            edges = [self.net.edge_ids[e] for e in paths[0]]
+            t, rows = self.recorder.rows()
+            title = f"{name}: time-space diagram {edges[0]} ... {edges[-1]}"
+            out.append(str(plot_time_space(t, rows, self.net, edges, directory / "time_space.png", title=title)))
+        return out
 
 
 # ---------------------------------------------------------------------------- run
@@ -327,7 +338,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     engine = _engine(net, demand, seed, scn.step)
     epoch_ns = scn.epoch_ns if args.mode == "lockstep" else now_ns() - round(float(engine.t) * 1e9)
     devices = FieldDevices(net, scn.devices, epoch_ns=epoch_ns, seed=seed, t0=float(engine.t))
-    outputs = _Outputs(engine, truth_out=args.truth_out)
+    outputs = _Outputs(engine, net, truth_out=args.truth_out, plots=args.plots)
     progress = _Progress(float(engine.t) + until, not args.no_progress, f"{scn.name} ({args.mode})")
     end = float(engine.t) + until
     if args.mode == "lockstep":
