@@ -94,6 +94,7 @@ class GlosaConfig:
     horizon_s: float = 120.0
     expiry_s: float = 3.0
     resend_s: float = 1.0  #: re-send an unchanged advisory this often
+    period_s: float = 0.5  #: compute advice this often
     min_confidence_pct: float = 0.0  #: windows predicted with less confidence are not used
 
 

@@ -15,6 +15,7 @@ green starts); while the green lasts long enough at the limit, that is the limit
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy.typing as npt
 
 from control.approach import Approaches
 from control.config import GlosaConfig
-from control.spat import Prediction
+from control.spat import WINDOWS, Prediction
 from proto import pb, units
 from roadnet import MapMatcher, RoadNetwork
 
@@ -130,7 +131,7 @@ class Glosa:
         now: float,
         vehicles: npt.NDArray[Any],
         lanes: npt.NDArray[Any],
-        predictions: dict[int, Prediction],
+        predictions: Mapping[int, Prediction],
         *,
         match: tuple[I64, F64] | None = None,
     ) -> list[pb.Advisory]:
@@ -169,16 +170,14 @@ class Glosa:
         )
         if len(sel) == 0:
             return []
-        n_w = 3
+        n_w = WINDOWS
         start = np.full((len(sel), n_w), np.nan)
         end = np.full((len(sel), n_w), np.nan)
-        cache: dict[tuple[int, int], tuple[F64, F64]] = {}
-        for i, v in enumerate(sel.tolist()):
-            key = (int(tls[v]), int(ap.lane_link[li[v]]))
-            if key not in cache:
-                s_like, e_like, _, _ = predictions[key[0]].windows(key[1], n_w)
-                cache[key] = (s_like - now, e_like - now)
-            start[i], end[i] = cache[key]
+        tsel = tls[sel]
+        for t in np.unique(tsel).tolist():
+            rows = np.flatnonzero(tsel == t)
+            s_like, e_like = predictions[int(t)].link_windows(ap.lane_link[li[sel[rows]]])
+            start[rows], end[rows] = s_like - now, e_like - now
         sp = np.asarray(vehicles["speed"], dtype=np.float64)[sel]
         ln = li[sel]
         q = np.asarray(lanes["queue_veh"], dtype=np.float64)[ln]

@@ -78,6 +78,14 @@ class ProgramPlan:
     resumable: B
     next_green_wait: F64
 
+    @cached_property
+    def klass(self) -> npt.NDArray[np.int8]:
+        """(H, K) link class per phase: 2 green, 1 amber, 0 red."""
+        out = np.zeros(self.green.shape, dtype=np.int8)
+        out[self.amber] = 1
+        out[self.green] = 2
+        return out
+
     @property
     def n_phases(self) -> int:
         """H."""

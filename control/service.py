@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,26 @@ I64 = npt.NDArray[np.int64]
 END_TOLERANCE_S = 0.5
 #: at most one strategy command per controller per this long (a first command per stage aside), s
 RESEND_S = 1.0
+
+
+class _Predictions(Mapping[int, Prediction]):
+    """Every tracked controller's prediction, computed when first asked for."""
+
+    def __init__(self, svc: ControlService, now: float) -> None:
+        self.svc, self.now = svc, now
+        self.keys_ = [t for t in range(len(svc.plans)) if svc.tracker.machine(t) is not None]
+
+    def __getitem__(self, t: int) -> Prediction:
+        p = self.svc.prediction(t, self.now)
+        if p is None:
+            raise KeyError(t)
+        return p
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.keys_)
+
+    def __len__(self) -> int:
+        return len(self.keys_)
 
 
 class ControlService:
@@ -94,6 +114,8 @@ class ControlService:
         self._stage_key: list[tuple[int, int, float] | None] = [None] * n
         self._intent = np.full(n, np.nan)
         self._pred_cache: dict[int, tuple[tuple[Any, ...], Prediction]] = {}
+        self._windows: dict[int, tuple[float, float]] = {}
+        self._glosa_t = -math.inf
         self.stats: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ helpers
@@ -123,7 +145,7 @@ class ControlService:
         hit = self._pred_cache.get(t)
         if hit is not None and hit[0] == key:
             return hit[1]
-        window = self.safety.duration_window(m, now) if m.in_phase else None
+        window = self._windows.get(t) or (self.safety.duration_window(m, now) if m.in_phase else None)
         pred = predict(
             m,
             now,
@@ -190,6 +212,7 @@ class ControlService:
             self.stats["sent:operator"] += 1
         staged = [t for t in self._staged() if not self.overrides.controls(self.net.tls_ids[t], now)]
         windows = {t: self.safety.duration_window(m, now) for t in staged if (m := self.tracker.machine(t))}
+        self._windows = windows
         # 2. strategy intents (also the likely end the prediction uses)
         self._intent[:] = np.nan
         self._strategy_intents(now, lanes, staged, windows)
@@ -203,9 +226,9 @@ class ControlService:
                 continue
             self._strategy_command(t, now, commands)
         # 5. vehicle advice
-        if cfg.glosa.enabled and len(vehicles):
-            preds = {t: p for t in range(len(self.plans)) if (p := self.prediction(t, now)) is not None}
-            advisories += self.glosa.advisories(now, vehicles, lanes, preds)
+        if cfg.glosa.enabled and len(vehicles) and now - self._glosa_t >= cfg.glosa.period_s:
+            self._glosa_t = now
+            advisories += self.glosa.advisories(now, vehicles, lanes, _Predictions(self, now))
         if cfg.routing.enabled and self.router.trips:
             closed = getattr(picture, "closed_lanes", None)
             if closed is None:

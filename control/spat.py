@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +33,8 @@ B = npt.NDArray[np.bool_]
 
 #: most phase boundaries a prediction walks
 MAX_STEPS = 96
+#: green windows kept per link
+WINDOWS = 3
 
 
 @dataclass(frozen=True)
@@ -57,15 +60,25 @@ class Prediction:
     end_likely: F64
     end_max: F64
 
+    @cached_property
+    def klass(self) -> npt.NDArray[np.int8]:
+        """(N+1, K) link class per predicted phase: 2 green, 1 amber, 0 red."""
+        pp = self.plan.program(self.program)
+        out = np.empty((len(self.phases), self.plan.n_links), dtype=np.int8)
+        out[0] = st.klass(self.chars[0])
+        out[1:] = pp.klass[self.phases[1:]]
+        return out
+
     @property
     def green(self) -> B:
         """(N+1, K) greenish links per predicted phase."""
-        return np.array([st.GREENISH[st.codes(c)] for c in self.chars]).reshape(len(self.chars), -1)
+        out: B = self.klass == 2
+        return out
 
     def group_changes(self) -> tuple[I64, I64, F64, F64, F64]:
         """Per signal group (G,): group id, light state, next change min / likely / max (s)."""
         gids, first = np.unique(self.plan.groups, return_index=True)
-        kl = np.array([st.klass(c)[first] for c in self.chars])  # (N+1, G)
+        kl = self.klass[:, first]  # (N+1, G)
         same = kl == kl[0][None, :]
         run = np.cumprod(same, axis=0).astype(np.bool_)
         # index of the last phase of the leading run: its end is the change
@@ -74,26 +87,49 @@ class Prediction:
         state = np.array([LIGHT_STATE.get(c, 0) for c in ch], dtype=np.int64)
         return gids, state, self.end_min[last], self.end_likely[last], self.end_max[last]
 
+    @cached_property
+    def _windows(self) -> tuple[F64, F64, F64, F64]:
+        """(K, W) start_likely, end_likely, start_max, end_min of every link's next W green windows."""
+        g = self.green
+        p, k = g.shape
+        prev = np.zeros_like(g)
+        prev[1:] = g[:-1]
+        nxt = np.zeros_like(g)
+        nxt[:-1] = g[1:]
+        before_like = np.empty(p)
+        before_like[0] = self.now
+        before_like[1:] = self.end_likely[:-1]
+        before_max = np.empty(p)
+        before_max[0] = self.now
+        before_max[1:] = self.end_max[:-1]
+        out = [np.full((k, WINDOWS), np.nan) for _ in range(4)]
+        for mask, cols in (
+            ((g & ~prev), ((0, before_like), (2, before_max))),
+            ((g & ~nxt), ((1, self.end_likely), (3, self.end_min))),
+        ):
+            rank = np.cumsum(mask, axis=0) - 1
+            ii, kk = np.nonzero(mask & (rank < WINDOWS))
+            for c, src in cols:
+                out[c][kk, rank[ii, kk]] = src[ii]
+        # a window needs both ends: a start whose end lies beyond the prediction is dropped
+        both = np.isfinite(out[0]) & np.isfinite(out[1])
+        for a in out:
+            a[~both] = np.nan
+        return out[0], out[1], out[2], out[3]
+
     def windows(self, link: int, n: int = 3) -> tuple[F64, F64, F64, F64]:
-        """The next ``n`` green windows of one link: (start_likely, end_likely, start_max, end_min), (n,) s.
+        """The next ``n`` (<= 3) green windows of one link: (start_likely, end_likely, start_max, end_min), (n,) s.
 
         A window already open starts at ``now``; missing windows are NaN. ``start_max`` and
         ``end_min`` bound the part of the window that is green under any timing in the window.
         """
-        g = np.array([st.GREENISH[st.codes(c)][link] for c in self.chars])
-        prev = np.r_[False, g[:-1]]
-        nxt = np.r_[g[1:], False]
-        starts = np.flatnonzero(g & ~prev)[:n]
-        ends = np.flatnonzero(g & ~nxt)[:n]
-        out = [np.full(n, np.nan) for _ in range(4)]
-        before_like = np.r_[self.now, self.end_likely[:-1]]
-        before_max = np.r_[self.now, self.end_max[:-1]]
-        k = min(len(starts), len(ends))
-        out[0][:k] = before_like[starts[:k]]
-        out[1][:k] = self.end_likely[ends[:k]]
-        out[2][:k] = before_max[starts[:k]]
-        out[3][:k] = self.end_min[ends[:k]]
-        return out[0], out[1], out[2], out[3]
+        w = self._windows
+        return w[0][link, :n], w[1][link, :n], w[2][link, :n], w[3][link, :n]
+
+    def link_windows(self, links: I64) -> tuple[F64, F64]:
+        """(len(links), W) likely start and end of the next green windows of many links, s."""
+        w = self._windows
+        return w[0][links], w[1][links]
 
 
 def predict(

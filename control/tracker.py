@@ -65,6 +65,7 @@ class SignalTracker:
         self.index = {p.tls_id: i for i, p in enumerate(plans)}
         self.tracked: list[Tracked | None] = [None] * len(plans)
         self.bad: dict[str, int] = {}
+        self._offsets: dict[tuple[int, int, int], tuple[list[int], list[float]]] = {}
 
     def _bad(self, why: str) -> None:
         self.bad[why] = self.bad.get(why, 0) + 1
@@ -99,9 +100,10 @@ class SignalTracker:
             if ts < tr.last_seen:
                 self._bad("out of order")
                 continue
-            changed = st.klass(m.chars) != st.klass(chars)
-            m.since[changed] = ts
-            m.chars = chars
+            if chars != m.chars:
+                changed = st.klass(m.chars) != st.klass(chars)
+                m.since[changed] = ts
+                m.chars = chars
             if (pp.index, h) != (m.program, m.phase):
                 if tr.last_seen > -math.inf:
                     key = (m.program, m.phase)
@@ -116,36 +118,52 @@ class SignalTracker:
             m.hold_until = math.inf if holding else None
             m.segments, m.target = [], None
             tr.uncertain = m.uncertain = chars != pp.states[h] and not holding
-            m.phase_end = self._planned_end(plan, pp.index, h, s, m)
+            # the field still shows the phase: it ends after this SPaT, whatever was planned
+            m.phase_end = max(self._planned_end(t, pp.index, h, s, m), ts + 1e-3)
             m.now = ts
             m.mode = int(s.mode)
             tr.mode = int(s.mode)
             tr.last_seen = ts
 
-    @staticmethod
-    def _planned_end(plan: ControllerPlan, p: int, h: int, s: pb.Spat, m: SignalMachine) -> float:
-        """When the current phase is planned to end, from the groups' likely end times (s)."""
+    def _change_offsets(self, t: int, p: int, h: int) -> tuple[list[int], list[float]]:
+        """Groups whose light changes first after phase ``h`` ends, and how long after its end (s)."""
+        key = (t, p, h)
+        hit = self._offsets.get(key)
+        if hit is not None:
+            return hit
+        plan = self.plans[t]
         pp = plan.program(p)
         n = pp.n_phases
-        cur = st.klass(pp.states[h])
+        # a group's light is its first link's (as SPaT reports it)
+        group_ids, first = np.unique(plan.groups, return_index=True)
+        cur = pp.klass[h][first]
+        gids: list[int] = []
+        offs: list[float] = []
+        offset = 0.0
+        seen = np.zeros(len(first), dtype=np.bool_)
+        for i in range(1, n):
+            j = (h + i) % n
+            diff = (pp.klass[j][first] != cur) & ~seen
+            for g in group_ids[diff].tolist():
+                gids.append(int(g))
+                offs.append(offset)
+            seen |= diff
+            offset += float(pp.duration[j])
+        self._offsets[key] = (gids, offs)
+        return gids, offs
+
+    def _planned_end(self, t: int, p: int, h: int, s: pb.Spat, m: SignalMachine) -> float:
+        """When the current phase is planned to end, from the groups' likely end times (s)."""
         best = math.inf
-        by_group = {g.group_id: g for g in s.groups}
-        if by_group:
-            offset = 0.0
-            seen = np.zeros(plan.n_links, dtype=np.bool_)
-            for i in range(1, n):
-                j = (h + i) % n
-                diff = (st.klass(pp.states[j]) != cur) & ~seen
-                for g in np.unique(plan.groups[diff]).tolist():
-                    grp = by_group.get(int(g))
-                    if grp is not None and grp.likely_end_ns:
-                        best = min(best, grp.likely_end_ns / 1e9 - offset)
-                if math.isfinite(best):
-                    break
-                seen |= diff
-                offset += float(pp.duration[j])
+        if len(s.groups):
+            likely = {g.group_id: g.likely_end_ns for g in s.groups}
+            gids, offs = self._change_offsets(t, p, h)
+            for g, off in zip(gids, offs, strict=True):
+                ns = likely.get(g, 0)
+                if ns:
+                    best = min(best, ns / 1e9 - off)
         if not math.isfinite(best):
-            best = m.phase_start + float(pp.duration[h])
+            best = m.phase_start + float(self.plans[t].program(p).duration[h])
         return best
 
     def machine(self, t: int) -> SignalMachine | None:
