@@ -38,7 +38,7 @@ import socket
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import aiomqtt
 import numpy as np
@@ -58,6 +58,8 @@ TCP_NODELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 TCP_CORK: int = getattr(socket, "TCP_CORK", 0)
 #: Sender id of the columnar BSM batches (as the platform's demo fleet)
 FLEET = "sim-fleet"
+#: Downlinks the simulator takes: (kind, channel) -> (envelope body, the body's device id field)
+DOWNLINKS: Final = {("tsc", "command"): ("command", "junction_id"), ("obu", "advisory"): ("advisory", "vehicle_id")}
 #: Re-anchor the wall clock when the simulation falls this far behind (s), instead of bursting
 MAX_LAG_S = 1.0
 
@@ -241,39 +243,36 @@ class RealtimeRunner:
         except DecodeError as exc:
             self._reject(name, f"decode: {exc}")
             return
+        spec = DOWNLINKS.get((tp.kind, tp.channel))
+        if spec is None:
+            self._reject(name, f"channel: not a downlink the simulator takes ({tp.kind}/{tp.channel})")
+            return
+        field_name, id_field = spec
         body = env.WhichOneof("body")
-        if (tp.kind, tp.channel) == ("tsc", "command"):
-            if body != "command":
-                self._reject(name, f"body: expected a command, got {body}")
-                return
+        if body != field_name:
+            self._reject(name, f"body: expected {field_name}, got {body}")
+            return
+        msg = getattr(env, field_name)
+        claimed = str(getattr(msg, id_field))
+        given = claimed[len(self.prefix) :] if claimed.startswith(self.prefix) else claimed
+        if given and wire_id(given) != dev:
+            self._reject(name, f"mismatch: {field_name} for {claimed!r} on the topic of {tp.device_id!r}")
+            return
+        if field_name == "command":
             tls = self._tls_of_wire.get(dev)
             if tls is None:
                 self._reject(name, f"unknown: no signal controller {dev!r}")
                 return
             cmd = pb.SignalCommand()
-            cmd.CopyFrom(env.command)
-            given = cmd.junction_id[len(self.prefix) :] if cmd.junction_id.startswith(self.prefix) else cmd.junction_id
-            if given and wire_id(given) != dev:
-                self._reject(name, f"mismatch: command for {cmd.junction_id!r} on the topic of {tp.device_id!r}")
-                return
+            cmd.CopyFrom(msg)
             cmd.junction_id = tls
             self._commands.append(cmd)
-            self.stats.received["command"] += 1
-        elif (tp.kind, tp.channel) == ("obu", "advisory"):
-            if body != "advisory":
-                self._reject(name, f"body: expected an advisory, got {body}")
-                return
+        else:
             adv = pb.Advisory()
-            adv.CopyFrom(env.advisory)
-            given = adv.vehicle_id[len(self.prefix) :] if adv.vehicle_id.startswith(self.prefix) else adv.vehicle_id
-            if given and wire_id(given) != dev:
-                self._reject(name, f"mismatch: advisory for {adv.vehicle_id!r} on the topic of {tp.device_id!r}")
-                return
+            adv.CopyFrom(msg)
             adv.vehicle_id = dev
             self._advisories.append(adv)
-            self.stats.received["advisory"] += 1
-        else:
-            self._reject(name, f"channel: not a downlink the simulator takes ({tp.kind}/{tp.channel})")
+        self.stats.received[field_name] += 1
 
     async def _receive(self, client: aiomqtt.Client) -> None:
         async for msg in client.messages:

@@ -86,6 +86,20 @@ async def listening(host: str, port: int, prefix: str) -> AsyncIterator[tuple[Li
                 await task
 
 
+async def advise(client: aiomqtt.Client, vehicle: str, advisory_id: str, *, speed_002: int) -> None:
+    """Publish a SpeedAdvice to ``vehicle`` on its advisory topic, as the platform would."""
+    t_ns = now_ns()
+    adv = pb.Advisory(
+        advisory_id=advisory_id,
+        vehicle_id=vehicle,
+        issued_ns=t_ns,
+        expires_ns=t_ns + 600 * 10**9,
+        speed=pb.SpeedAdvice(speed_002=speed_002),
+    )
+    env = envelope("platform", 1, advisory=adv)
+    await client.publish(topic("obu", vehicle, "advisory", "down"), env.SerializeToString())
+
+
 async def wait_for(cond: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not cond():
@@ -151,16 +165,7 @@ async def test_a_vehicle_reacts_to_an_advisory_and_a_controller_to_a_command(
 
             await wait_for(lambda: bsm_speed("c1") is not None, 30.0, "c1's BSMs")
             assert bsm_speed("c1") == pytest.approx(3.0, abs=0.05)
-            t_ns = now_ns()
-            adv = pb.Advisory(
-                advisory_id="a1",
-                vehicle_id=prefix + "c1",
-                issued_ns=t_ns,
-                expires_ns=t_ns + 300 * 10**9,
-                speed=pb.SpeedAdvice(junction_id="J0_0", speed_002=75),  # 1.5 m/s
-            )
-            env = envelope("platform", 1, advisory=adv)
-            await client.publish(topic("obu", prefix + "c1", "advisory", "down"), env.SerializeToString())
+            await advise(client, prefix + "c1", "a1", speed_002=75)  # 1.5 m/s
             await wait_for(
                 lambda: abs((bsm_speed("c1") or 0.0) - 1.5) < 0.05, 60.0, "c1 slowing to the advised 1.5 m/s"
             )
