@@ -42,10 +42,12 @@ class AuditLog:
         reason: str = "",
         outcome: str,
         details: dict[str, Any] | None = None,
+        time: float | None = None,
     ) -> AuditEntry:
-        """Append one entry; returns it (``audit_id`` in its details identifies it everywhere)."""
+        """Append one entry (at ``time``, s since the epoch, default now); returns it
+        (``audit_id`` in its details identifies it everywhere)."""
         entry: AuditEntry = {
-            "time": self._clock(),
+            "time": self._clock() if time is None else time,
             "actor": actor,
             "action": action,
             "target": target,

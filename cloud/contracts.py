@@ -41,6 +41,8 @@ class Picture:
         Latest SPaT per signal controller id.
     parking
         Latest occupancy per parking area id.
+    edge_tt
+        (E,) live travel time per edge, s; None when unknown.
     """
 
     t: float
@@ -51,6 +53,7 @@ class Picture:
     events: list[pb.Event] = field(default_factory=list)
     signals: dict[str, pb.Spat] = field(default_factory=dict)
     parking: dict[str, pb.ParkingStatus] = field(default_factory=dict)
+    edge_tt: npt.NDArray[np.float64] | None = None
 
 
 class Tracker(Protocol):
@@ -127,15 +130,23 @@ class OverrideOutcome:
     accepted: bool
     reason: str
     command: pb.SignalCommand | None = None
+    override_id: str = ""
+    queued: bool = False
 
 
 class OverrideGate(Protocol):
-    """Operator overrides through the safety layer."""
+    """Operator overrides through the safety layer.
+
+    ``audits`` is True when the gate writes the audit trail itself (control does: submitted,
+    applied, expired); otherwise the API records each submission.
+    """
+
+    audits: bool
 
     def submit(self, request: OverrideRequest, now: float) -> OverrideOutcome:
         """Check ``request``; on acceptance the command goes out with the next decisions."""
         ...
 
-    def active(self, now: float) -> list[pb.SignalCommand]:
-        """Overrides in force at ``now``."""
+    def active(self, now: float) -> list[str]:
+        """Controller ids with an override in force at ``now``."""
         ...

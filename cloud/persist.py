@@ -15,11 +15,12 @@ import numpy as np
 
 from cloud.audit import AuditEntry
 from cloud.core import TickResult
+from cloud.standins import OVERRIDE_KINDS
 from ingest import Batch
 from proto import pb, units
 from roadnet.model import RoadNetwork
 from store import Offer, StoreWriter
-from store.rows import advisory_rows, override_rows, spat_rows
+from store.rows import advisory_rows, spat_rows
 
 LOG = logging.getLogger("xiangjiang.cloud.persist")
 
@@ -142,9 +143,35 @@ class StoreSink:
             },
         )
 
-    def override(self, command: pb.SignalCommand, operator: str, outcome: str) -> None:
-        """Queue one operator override row."""
-        self._write("overrides", override_rows([command], operator=operator, outcome=outcome))
+    def override_request(self, record: Mapping[str, Any], command: pb.SignalCommand | None) -> None:
+        """Queue one ``overrides`` row for an operator's request, accepted or not.
+
+        ``record`` is the API's ``OverridePublic`` dict; the stored id is made unique across
+        process restarts by the issue time (ms).
+        """
+        one = np.empty(1, dtype=object)
+        one[0] = {
+            "accepted": record["accepted"],
+            "api_id": record["override_id"],
+            "source": f"operator:{record['operator']}",
+        }
+        self._write(
+            "overrides",
+            {
+                "override_id": np.array([f"{record['override_id']}@{int(record['issued'] * 1000)}"], dtype=object),
+                "time": np.array([record["issued"]]),
+                "junction_id": np.array([record["junction_id"]], dtype=object),
+                "kind": np.array([OVERRIDE_KINDS[record["kind"]]], np.int16),
+                "phase_index": np.array([record["phase_index"]], np.int32),
+                "program_id": np.array([record["program_id"]], dtype=object),
+                "duration_s": np.array([record["duration_s"]], np.float32),
+                "expires": np.array([command.expires_ns if command is not None else 0], np.int64),
+                "operator": np.array([record["operator"]], dtype=object),
+                "reason": np.array([record["reason"]], dtype=object),
+                "outcome": np.array([record["outcome"]], dtype=object),
+                "details": one,
+            },
+        )
 
     def audit(self, entry: AuditEntry) -> None:
         """Queue one audit row (an :class:`cloud.audit.AuditLog` sink)."""

@@ -80,14 +80,15 @@ def base_runtime(settings: Settings, net: RoadNetwork | None = None) -> Runtime:
     """A runtime without I/O (no broker, no database): what tests and the lock-step mode use."""
     net = net if net is not None else load_city(settings.map, settings.city)
     users, password = users_for(settings)
-    core = build_core(net)
+    audit = AuditLog()
+    core = build_core(net, audit)
     return Runtime(
         settings=settings,
         net=net,
         core=core,
         state=LiveState(net),
         registry=Registry(),
-        audit=AuditLog(),
+        audit=audit,
         tokens=TokenIssuer(settings.token_secret.get_secret_value(), ttl_s=settings.token_ttl_s),
         users=users,
         signals=SignalMap(net),

@@ -1,9 +1,9 @@
-"""Minimal picture, control and override stand-ins, used only while fusion's picture and
-``control`` have not landed (:func:`cloud.wiring.build_core` prefers the real ones).
+"""Minimal control and override stand-ins, used only while ``control`` has not landed
+(:func:`cloud.wiring.build_core` prefers the real one).
 
-They keep the process honest end to end (lane states, a GLOSA-style speed advisory per connected
-vehicle on a signalised approach, operator overrides with basic checks) without pretending to be
-the real stages: every outcome they produce says ``stand-in``.
+They keep the process honest end to end (a GLOSA-style speed advisory per connected vehicle on a
+signalised approach, operator overrides with basic checks) without pretending to be the real
+stage: every outcome they produce says ``stand-in``.
 """
 
 from __future__ import annotations
@@ -13,98 +13,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from cloud.contracts import OverrideOutcome, OverrideRequest, Picture, StructArray
+from cloud.contracts import OverrideOutcome, OverrideRequest, Picture
 from cloud.signalmap import GO_STATES, SignalMap
-from proto import empty_lane_states, pb, units
-from roadnet.matching import MapMatcher
+from proto import pb, units
 from roadnet.model import RoadNetwork
-
-HALT_MPS = 0.5
-#: A vehicle halted this long away from a stop line is reported as a stopped vehicle.
-STOPPED_AFTER_S = 30.0
-
-
-class StandinPictureBuilder:
-    """Map-matches tracks and computes lane counts, queues, speeds, occupancy and stopped vehicles.
-
-    Parameters
-    ----------
-    net
-        The road network.
-    """
-
-    def __init__(self, net: RoadNetwork) -> None:
-        self.net = net
-        self.matcher = MapMatcher(net, radius=8.0)
-        self._halt_ids = np.zeros(0, np.int64)
-        self._halt_since = np.zeros(0)
-
-    def build(
-        self,
-        t: float,
-        tracks: StructArray,
-        signals: Mapping[str, pb.Spat],
-        parking: Mapping[str, pb.ParkingStatus],
-    ) -> Picture:
-        """The picture of ``tracks`` at ``t``; see :class:`cloud.contracts.Picture`."""
-        net = self.net
-        n_l = len(net.lane_ids)
-        lanes = empty_lane_states(n_l)
-        if len(tracks):
-            xy = np.stack([tracks["x"], tracks["y"]], axis=1)
-            m = self.matcher.match(xy, np.arctan2(tracks["vy"], tracks["vx"]))
-            lane, stop = m.lane, m.dist_to_stop
-        else:
-            lane, stop = np.zeros(0, np.int64), np.zeros(0)
-        speed = np.hypot(tracks["vx"], tracks["vy"]) if len(tracks) else np.zeros(0)
-        on = lane >= 0
-        li = lane[on]
-        lanes["count"] = np.bincount(li, minlength=n_l)
-        halted = speed[on] < HALT_MPS
-        lanes["halting"] = np.bincount(li, weights=halted, minlength=n_l).astype(np.int32)
-        ssum = np.bincount(li, weights=speed[on], minlength=n_l)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            lanes["mean_speed"] = np.where(lanes["count"] > 0, ssum / lanes["count"], np.nan)
-            occ = np.bincount(li, weights=tracks["length"][on].astype(np.float64), minlength=n_l)
-            lanes["occupancy"] = np.clip(occ / np.maximum(net.lane_length, 1.0), 0.0, 1.0)
-            lanes["density"] = lanes["count"] / np.maximum(net.lane_length, 1.0)
-        qd = np.where(halted & np.isfinite(stop[on]), stop[on], -np.inf)
-        q = np.full(n_l, -np.inf)
-        np.maximum.at(q, li, qd)
-        lanes["queue_m"] = np.where(np.isfinite(q), q, 0.0)
-        lanes["queue_veh"] = lanes["halting"]
-        events = self._stopped(t, tracks, speed, stop)
-        return Picture(t, tracks, lane, stop, lanes, events, dict(signals), dict(parking))
-
-    def _stopped(self, t: float, tracks: StructArray, speed: np.ndarray, stop: np.ndarray) -> list[pb.Event]:
-        ids = tracks["track_id"].astype(np.int64) if len(tracks) else np.zeros(0, np.int64)
-        halted = (speed < HALT_MPS) & ~(stop < 60.0)
-        hid = ids[halted]
-        if len(self._halt_ids):
-            pos = np.minimum(np.searchsorted(self._halt_ids, hid), len(self._halt_ids) - 1)
-            since = np.where(self._halt_ids[pos] == hid, self._halt_since[pos], t)
-        else:
-            since = np.full(len(hid), t)
-        order = np.argsort(hid)
-        self._halt_ids, self._halt_since = hid[order], since[order]
-        long = (t - since) >= STOPPED_AFTER_S
-        rows = np.flatnonzero(halted)[long]
-        if len(rows) == 0:
-            return []
-        lat, lon = self.net.frame.to_wgs84(tracks["x"][rows], tracks["y"][rows])
-        return [
-            pb.Event(
-                event_id=f"stopped-{int(ids[r])}",
-                kind=pb.EVENT_KIND_STOPPED_VEHICLE,
-                severity=3,
-                start_ns=int(s * 1e9),
-                lat_e7=int(units.deg_to_e7(la)),
-                lon_e7=int(units.deg_to_e7(lo)),
-                track_id=int(ids[r]),
-                description="vehicle stopped away from a stop line",
-            )
-            for r, s, la, lo in zip(rows.tolist(), since[long].tolist(), lat.tolist(), lon.tolist(), strict=True)
-        ]
 
 
 class StandinDecider:
@@ -211,6 +123,9 @@ class StandinOverrideGate:
         Longest override allowed.
     """
 
+    #: the API audits what this gate decides (the real one audits itself)
+    audits = False
+
     def __init__(self, net: RoadNetwork, max_duration_s: float = 900.0) -> None:
         self.net = net
         self.max_duration_s = max_duration_s
@@ -262,15 +177,15 @@ class StandinOverrideGate:
         self._active = [c for c in self._active if c.expires_ns > now_ns and c.junction_id != cmd.junction_id]
         if request.kind != pb.COMMAND_KIND_RELEASE:
             self._active.append(cmd)
-        return OverrideOutcome(True, "accepted (stand-in checks; controller applies clearance)", cmd)
+        return OverrideOutcome(True, "accepted (stand-in checks; controller applies clearance)", cmd, cmd.command_id)
 
     def take_pending(self) -> list[pb.SignalCommand]:
         """Commands accepted since the last call."""
         out, self._pending = self._pending, []
         return out
 
-    def active(self, now: float) -> list[pb.SignalCommand]:
-        """Overrides whose expiry is after ``now``."""
+    def active(self, now: float) -> list[str]:
+        """Controller ids with an override in force at ``now``."""
         now_ns = int(now * 1e9)
         self._active = [c for c in self._active if c.expires_ns > now_ns]
-        return list(self._active)
+        return [c.junction_id for c in self._active]

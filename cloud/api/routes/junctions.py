@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -54,9 +55,7 @@ def _junction(rt: Runtime, t: int, detail: bool) -> dict[str, Any]:
             {"index": i, "state": net.phase_state[h], "duration_s": float(net.phase_duration[h])}
             for i, h in enumerate(net.phases(p))
         ]
-        out["active_overrides"] = [
-            message(c) for c in rt.core.overrides.active(rt.state.picture.t) if c.junction_id == jid
-        ]
+        out["override_active"] = jid in rt.core.overrides.active(time.time())
     return out
 
 

@@ -33,10 +33,12 @@ async def create(body: OverrideCreate, rt: RuntimeDep, user: Operator) -> Overri
         body.reason,
         user.subject,
     )
-    outcome = rt.core.overrides.submit(req, now)
+    gate = rt.core.overrides
+    outcome = gate.submit(req, now)
     cmd = outcome.command
+    oid = outcome.override_id or (cmd.command_id if cmd is not None else f"refused-{int(now * 1000)}")
     record = OverridePublic(
-        override_id=cmd.command_id if cmd is not None else f"refused-{int(now * 1000)}",
+        override_id=oid,
         junction_id=body.junction_id,
         kind=body.kind,
         phase_index=body.phase_index,
@@ -51,16 +53,17 @@ async def create(body: OverrideCreate, rt: RuntimeDep, user: Operator) -> Overri
     )
     rt.override_log.append(record.model_dump())
     del rt.override_log[:-1000]
-    rt.audit.record(
-        user.subject,
-        f"override.{body.kind}",
-        target=body.junction_id,
-        reason=body.reason,
-        outcome=outcome.reason,
-        details={"override_id": record.override_id, "phase_index": body.phase_index, "duration_s": body.duration_s},
-    )
-    if rt.store is not None and cmd is not None:
-        rt.store.override(cmd, user.subject, outcome.reason)
+    if not gate.audits:
+        rt.audit.record(
+            user.subject,
+            f"override.{body.kind}",
+            target=body.junction_id,
+            reason=body.reason,
+            outcome=outcome.reason,
+            details={"override_id": oid, "phase_index": body.phase_index, "duration_s": body.duration_s},
+        )
+    if rt.store is not None:
+        rt.store.override_request(record.model_dump(), cmd)
     if not outcome.accepted:
         raise ApiError(409, "rejected", outcome.reason)
     return record
