@@ -180,6 +180,17 @@ class Delivered:
     offsets: I64
 
 
+@dataclass
+class _Batch:
+    """Frames captured at one instant, not yet delivered: (F,) frames, rows grouped by frame."""
+
+    rows: npt.NDArray[np.void]
+    sensor: I64
+    ns: I64
+    due: F64
+    counts: I64
+
+
 class Sensors:
     """All roadside sensors of a run.
 
@@ -235,14 +246,7 @@ class Sensors:
         self._lids: npt.NDArray[np.uint32] = np.zeros(0, dtype=np.uint32)
         self._next_id: I64 = np.ones(n, dtype=np.int64)
         # pending output (captured, not yet delivered)
-        self._rows = np.zeros(0, dtype=DETECTION_DTYPE)
-        self._row_frame: I64 = np.zeros(0, dtype=np.int64)
-        self._row_due: F64 = np.zeros(0)
-        self._f_serial: I64 = np.zeros(0, dtype=np.int64)
-        self._f_sensor: I64 = np.zeros(0, dtype=np.int64)
-        self._f_ns: I64 = np.zeros(0, dtype=np.int64)
-        self._f_due: F64 = np.zeros(0)
-        self._serial = 0
+        self._pending: list[_Batch] = []
         #: parking areas each lamp post reports, and when it last reported / sent its status
         self.parking = [list(s.parking) for s in self.specs]
         self.lamps: I64 = np.flatnonzero(self.kind == KINDS.index("lamp"))
@@ -356,88 +360,86 @@ class Sensors:
         lids = np.concatenate([self._lids[~stale], lid])
         o = np.argsort(keys, kind="stable")
         self._keys, self._lids = keys[o], lids[o]
-        # detection, noise
+        # detection, then false alarms (uniform in the field of view); columns first, one fill
         rng = self._rng
         hit = rng.random(len(i)) >= self.miss[i]
         i, j, lid = i[hit], j[hit], lid[hit]
-        sig = self.sigma[i]
-        sv = self.sigma_v[i]
         nd = len(i)
-        noise = rng.standard_normal((4, nd))
-        det = np.zeros(nd, dtype=DETECTION_DTYPE)
-        det["sensor"] = i
-        det["local_id"] = lid
-        det["x"] = x[j] + noise[0] * sig
-        det["y"] = y[j] + noise[1] * sig
-        det["vx"] = truth["vx"][j] + noise[2] * sv
-        det["vy"] = truth["vy"][j] + noise[3] * sv
-        det["length"] = truth["length"][j]
-        det["width"] = truth["width"][j]
-        det["cls"] = truth["cls"][j]
-        det["confidence"] = 0.7 + 0.3 * rng.random(nd)
-        var = np.maximum(sig, 0.1) ** 2
-        det["r_xx"] = var
-        det["r_yy"] = var
-        det["r_xy"] = 0.0
-        # false alarms, uniform in the field of view
         n_fa = rng.poisson(self.false_alarms[di])
         fs = np.repeat(di, n_fa)
-        fa = np.zeros(len(fs), dtype=DETECTION_DTYPE)
-        if len(fs):
-            fa["sensor"] = fs
-            fa["local_id"] = self._new_ids(fs)
-            fa["x"], fa["y"] = self._sample_fov(fs)
-            fa["length"] = GHOST_LENGTH
-            fa["width"] = GHOST_WIDTH
-            fa["cls"] = pb.OBJECT_CLASS_UNKNOWN
-            fa["confidence"] = 0.2 + 0.4 * rng.random(len(fs))
-            var_f = np.maximum(self.sigma[fs], 0.1) ** 2
-            fa["r_xx"] = var_f
-            fa["r_yy"] = var_f
-        rows = np.concatenate([det, fa])
-        rows = rows[np.argsort(rows["sensor"], kind="stable")]
-        # sensor clock stamps, frames, delivery times
-        epoch_s = self.epoch_ns / 1e9
-        rows["t"] = epoch_s + t + self.clock_offset[rows["sensor"]]
-        serial = self._serial + np.arange(len(di), dtype=np.int64)
-        self._serial += len(di)
-        fmap = np.full(self.n, -1, dtype=np.int64)
-        fmap[di] = serial
-        self._rows = np.concatenate([self._rows, rows])
-        self._row_frame = np.concatenate([self._row_frame, fmap[rows["sensor"]]])
-        self._row_due = np.concatenate([self._row_due, t + self.latency[rows["sensor"]]])
-        self._f_serial = np.concatenate([self._f_serial, serial])
-        self._f_sensor = np.concatenate([self._f_sensor, di])
+        nf = len(fs)
+        fx, fy = self._sample_fov(fs) if nf else (np.zeros(0), np.zeros(0))
+        sensor = np.concatenate([i, fs])
+        order = np.argsort(sensor, kind="stable")  # frames are sensor-sorted: rows too
+        sensor = sensor[order]
+        sig = self.sigma[sensor]
+        sv = self.sigma_v[sensor]
+        ri = np.flatnonzero(order < nd)  # rows of real objects, and the vehicle each shows
+        jj = j[order[ri]]
+        fi = np.flatnonzero(order >= nd)  # rows of false alarms, and which one
+        ff = order[fi] - nd
+        noise = rng.standard_normal((4, len(ri)))
+        u = rng.random(len(order))
+        rows = np.zeros(len(order), dtype=DETECTION_DTYPE)
+        rows["t"] = self.epoch_ns / 1e9 + t + self.clock_offset[sensor]
+        rows["sensor"] = sensor
+        rows["local_id"] = np.concatenate([lid, self._new_ids(fs)])[order]
+
+        def col(real: npt.ArrayLike, ghost: npt.ArrayLike, dtype: npt.DTypeLike = np.float64) -> npt.NDArray[Any]:
+            out = np.empty(len(order), dtype=dtype)
+            out[ri] = real
+            out[fi] = ghost
+            return out
+
+        rows["x"] = col(x[jj] + noise[0] * sig[ri], fx[ff])
+        rows["y"] = col(y[jj] + noise[1] * sig[ri], fy[ff])
+        rows["vx"] = col(truth["vx"][jj] + noise[2] * sv[ri], 0.0)
+        rows["vy"] = col(truth["vy"][jj] + noise[3] * sv[ri], 0.0)
+        rows["length"] = col(truth["length"][jj], GHOST_LENGTH)
+        rows["width"] = col(truth["width"][jj], GHOST_WIDTH)
+        rows["cls"] = col(truth["cls"][jj], pb.OBJECT_CLASS_UNKNOWN, np.uint8)
+        rows["confidence"] = col(0.7 + 0.3 * u[ri], 0.2 + 0.4 * u[fi])
+        var = np.maximum(sig, 0.1) ** 2
+        rows["r_xx"] = var
+        rows["r_yy"] = var
+        # one pending batch per capture: frames of the due sensors, rows grouped by frame
+        counts = np.bincount(sensor, minlength=self.n)[di]
         stamp = self.epoch_ns + np.rint((t + self.clock_offset[di]) * 1e9).astype(np.int64)
-        self._f_ns = np.concatenate([self._f_ns, stamp])
-        self._f_due = np.concatenate([self._f_due, t + self.latency[di]])
+        self._pending.append(_Batch(rows, di, stamp, t + self.latency[di], counts.astype(np.int64)))
         self.frames_captured += len(di)
         self.detections_made += nd
-        self.false_alarms_made += len(fs)
+        self.false_alarms_made += nf
         return len(di)
 
     def deliver(self, t: float) -> Delivered:
         """The frames whose latency has passed by simulated time ``t`` (and forget them)."""
-        fd = self._f_due <= t + EPS
-        rd = self._row_due <= t + EPS
-        fser = self._f_serial[fd]
-        order = np.argsort(fser, kind="stable")
-        fser = fser[order]
-        fsen = self._f_sensor[fd][order]
-        fns = self._f_ns[fd][order]
-        rows = self._rows[rd]
-        rf = self._row_frame[rd]
-        ro = np.argsort(rf, kind="stable")
-        rows, rf = rows[ro], rf[ro]
-        offsets: I64 = np.append(np.searchsorted(rf, fser), len(rows)).astype(np.int64)
-        self._f_serial, self._f_sensor, self._f_ns, self._f_due = (
-            self._f_serial[~fd],
-            self._f_sensor[~fd],
-            self._f_ns[~fd],
-            self._f_due[~fd],
+        parts: list[_Batch] = []
+        keep: list[_Batch] = []
+        for b in self._pending:
+            due = b.due <= t + EPS
+            if due.all():
+                parts.append(b)
+            elif not due.any():
+                keep.append(b)
+            else:  # sensors of one capture with different latencies: split by frame
+                rmask = np.repeat(due, b.counts)
+                parts.append(_Batch(b.rows[rmask], b.sensor[due], b.ns[due], b.due[due], b.counts[due]))
+                keep.append(_Batch(b.rows[~rmask], b.sensor[~due], b.ns[~due], b.due[~due], b.counts[~due]))
+        self._pending = keep
+        if len(parts) == 1:
+            b = parts[0]
+            return Delivered(b.rows, b.sensor, b.ns, np.concatenate([[0], np.cumsum(b.counts)]).astype(np.int64))
+        if not parts:
+            return Delivered(
+                np.zeros(0, dtype=DETECTION_DTYPE), *(np.zeros(0, dtype=np.int64),) * 2, np.zeros(1, np.int64)
+            )
+        counts = np.concatenate([b.counts for b in parts])
+        return Delivered(
+            np.concatenate([b.rows for b in parts]),
+            np.concatenate([b.sensor for b in parts]),
+            np.concatenate([b.ns for b in parts]),
+            np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         )
-        self._rows, self._row_frame, self._row_due = self._rows[~rd], self._row_frame[~rd], self._row_due[~rd]
-        return Delivered(rows, fsen, fns, offsets)
 
     # ------------------------------------------------------------------ lamp posts
     def parking_status(self, t: float, occupancy: I64, capacity: I64) -> list[tuple[int, pb.ParkingStatus]]:
