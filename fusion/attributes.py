@@ -29,9 +29,9 @@ class AttributeVoter:
 
     def resolve(self, store: TrackStore, rows: IntArray) -> tuple[npt.NDArray[np.uint8], FloatArray, FloatArray]:
         """Voted class (0 with no votes), length and width (m, 0 unknown) of tracks ``rows``."""
-        votes = store.votes[rows]
-        best = votes.argmax(axis=1)
-        cls = np.where(votes[np.arange(len(best)), best] > 0, best, 0).astype(np.uint8)
+        votes = store.votes.T[:, rows]  # (N_CLASSES, k), one contiguous row per class
+        best = votes.argmax(axis=0)
+        cls = np.where(votes.max(axis=0) > 0, best, 0).astype(np.uint8)
         w = store.size_w[rows].astype(np.float64)
         safe = np.where(w > 0, w, 1.0)
         length = np.where(w > 0, store.length_sum[rows] / safe, 0.0)

@@ -20,6 +20,8 @@ from fusion.measurements import Measurements
 CHI2_2D_999 = 13.8155
 #: extra candidate pairs worth a second grid pass for the widest gates
 SPLIT_PAIRS = 4000.0
+#: with fewer tracks a second grid pass never pays
+SPLIT_MIN_TRACKS = 2000
 
 
 class MahalanobisGate:
@@ -89,18 +91,21 @@ class MahalanobisGate:
         half = self.radii(x, P, meas, scale)
         xy = x[:, 0:2]
         zxy = meas.z.T
-        k = (9 * len(half)) // 10
-        cell = float(np.partition(half, k)[k])
         top = float(amax(half))
-        wide = half > cell
-        # one grid sized for the widest gate costs extra candidate pairs (about m x density x
-        # 9 x the difference of the squared cells); a second grid for the wide tracks costs a
-        # pass over the measurements. Take whichever is cheaper.
         xT = x.T
         xs, ys = xT[0], xT[1]
-        area = max(float((amax(xs) - amin(xs)) * (amax(ys) - amin(ys))), top * top)
-        extra = len(meas) * len(half) / area * 9.0 * (top * top - cell * cell)
-        if extra <= SPLIT_PAIRS or not wide.any():
+        split = False
+        if len(half) > SPLIT_MIN_TRACKS:
+            # one grid sized for the widest gate costs extra candidate pairs (about m x density
+            # x 9 x the difference of the squared cells); a second grid for the wide tracks
+            # costs a pass over the measurements. Take whichever is cheaper.
+            k = (9 * len(half)) // 10
+            cell = float(np.partition(half, k)[k])
+            wide = half > cell
+            area = max(float((amax(xs) - amin(xs)) * (amax(ys) - amin(ys))), top * top)
+            extra = len(meas) * len(half) / area * 9.0 * (top * top - cell * cell)
+            split = extra > SPLIT_PAIRS and bool(wide.any())
+        if not split:
             i, j = grid_pairs(xy, zxy, top)
         else:
             narrow = (~wide).nonzero()[0]

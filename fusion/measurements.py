@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from fusion.arraytypes import BoolArray, FloatArray, IntArray, StructArray
 from fusion.indexing import amax, amin, compact
+from fusion.tracks import N_CLASSES
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,11 @@ class Measurements:
         )
 
 
+def _known_class(cls: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
+    """ObjectClass values, with numbers beyond the contract's as unknown (0)."""
+    return np.where(cls < N_CLASSES, cls, 0).astype(np.uint8)
+
+
 def _iso(var: float, m: int) -> FloatArray:
     """(3, m) packed covariances ``var * I``."""
     out = np.zeros((3, m))
@@ -176,7 +182,7 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> Measure
         v=v,
         Rv=_iso(noise.velocity_var, m),
         scan=scan_index(det["sensor"], tt),
-        cls=det["cls"].astype(np.uint8),
+        cls=_known_class(det["cls"]),
         weight=conf * np.float32(noise.detection_weight),
         length=length,
         width=width,
@@ -200,7 +206,7 @@ def from_reports(rep: StructArray, t: float, noise: NoiseDefaults) -> Measuremen
         v=np.stack([rep["vx"], rep["vy"]]).astype(np.float64),
         Rv=_iso(noise.report_velocity_var, m),
         scan=np.arange(m, dtype=np.int64),
-        cls=rep["cls"].astype(np.uint8),
+        cls=_known_class(rep["cls"]),
         weight=np.full(m, noise.report_weight, dtype=np.float32),
         length=length,
         width=width,

@@ -219,7 +219,8 @@ class Picture:
         m = self.matcher.match(xy, heading)
         lane = np.where(walker, -1, m.lane)
         on = lane >= 0
-        length = np.where(tracks["length"] > 0, tracks["length"], CLASS_LENGTH[tracks["cls"]])
+        cls = np.minimum(tracks["cls"], len(CLASS_LENGTH) - 1)
+        length = np.where(tracks["length"] > 0, tracks["length"], CLASS_LENGTH[cls])
         states, q_on = lane_aggregates(lane[on], m.dist_to_stop[on], speed[on], length[on], net.lane_length, self.queue)
         queued = np.zeros(len(tracks), dtype=np.bool_)
         queued[on] = q_on

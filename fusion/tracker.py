@@ -32,7 +32,7 @@ from fusion.measurements import Measurements, NoiseDefaults, from_detections, fr
 from fusion.predictor import KalmanPredictor
 from fusion.roles import Associator, Deleter, Gate, Initiator, Predictor, Updater, Voter
 from fusion.tracks import TRACK_DTYPE, TrackStore
-from fusion.updater import KalmanUpdater, combine
+from fusion.updater import KalmanUpdater, combine, innovation, mahalanobis2
 
 #: up to this many (track, detection) combinations, one gate pass serves both association and
 #: the birth-exclusion test (a wider gate costs little when the scene is small)
@@ -85,7 +85,10 @@ class Tracker:
         Measurement noise where inputs do not state it.
     birth_exclusion
         An unassigned detection within this many gates (threshold multiple) of a confirmed track
-        starts no track: it is that track's outlier, or clutter beside it.
+        starts no track: it is that track's outlier, or clutter beside it. A vehicle's report
+        may name an anonymous track this far away.
+    reseat
+        A track whose own vehicle reports a position beyond this many gates restarts there.
     """
 
     def __init__(
@@ -100,6 +103,7 @@ class Tracker:
         voter: Voter | None = None,
         noise: NoiseDefaults | None = None,
         birth_exclusion: float = 4.0,
+        reseat: float = 10.0,
     ) -> None:
         self.predictor: Predictor = predictor or KalmanPredictor()
         self.gate: Gate = gate or MahalanobisGate()
@@ -110,11 +114,13 @@ class Tracker:
         self.voter: Voter = voter or AttributeVoter()
         self.noise = noise or NoiseDefaults()
         self.birth_exclusion = float(birth_exclusion)
+        self.reseat = float(reseat)
         self.store = TrackStore()
         self.identities = IdentityTable()
         #: counters: ticks, detections, reports, invalid_detections, invalid_reports,
         #: births, deletions, suppressed (births refused beside a confirmed track),
-        #: unplaced (birth-cluster members left without a track)
+        #: unplaced (birth-cluster members left without a track), reseated (tracks restarted
+        #: at their own vehicle's report)
         self.stats: Counter[str] = Counter()
 
     @property
@@ -230,10 +236,13 @@ class Tracker:
         row_of[st.ident[carried]] = carried
         rows = row_of[ident]
         direct = rows >= 0
+        self._reseat(rows[direct], meas.take(direct.nonzero()[0]))
         rest = (~direct).nonzero()[0]
         anon = (st.ident < 0).nonzero()[0]
         sub = meas.take(rest)
-        pairs, _, cost = self.gate.gate(st.x[anon], st.P[anon], sub)
+        # a vehicle's own position may sit a few metres off its perceived track (GNSS): a wider
+        # gate, so that it names that track rather than starting a second one beside it
+        pairs, _, cost = self.gate.gate(st.x[anon], st.P[anon], sub, max(self.birth_exclusion, 1.0))
         a = self.associator.associate(pairs, cost, sub.scan)
         matched = stack2(anon[a[0]], rest[a[1]])
         st.ident[matched[0]] = ident[matched[1]]
@@ -246,6 +255,25 @@ class Tracker:
         st.confirmed[seeded[0]] = True
         direct_pairs = stack2(rows[direct], direct.nonzero()[0])
         self._apply(np.concatenate([direct_pairs, matched], axis=1), seeded, meas)
+
+    def _reseat(self, rows: IntArray, meas: Measurements) -> None:
+        """Restart tracks whose own vehicle reports a position far outside their gate.
+
+        The report carries the vehicle's identity, so the track is that vehicle's: when the two
+        disagree beyond ``reseat`` gates the track has gone astray and starts again from the
+        report.
+        """
+        if len(rows) == 0:
+            return
+        st = self.store
+        r, S, _ = innovation(st.xT[:, rows], st.PT[:, :, rows], meas.z, meas.R, meas.tau)
+        astray = (mahalanobis2(r, S) > self.reseat * self.gate.threshold).nonzero()[0]
+        if len(astray):
+            x, P = self.initiator.initiate(meas.take(astray))
+            self.predictor.predict(x, P, -meas.tau[astray])
+            st.x[rows[astray]] = x
+            st.P[rows[astray]] = P
+            self.stats["reseated"] += len(astray)
 
     # -- shared steps ------------------------------------------------------------------------
 
@@ -343,11 +371,11 @@ class Tracker:
         out = np.zeros(len(rows), dtype=TRACK_DTYPE)
         out["track_id"] = st.track_id[rows]
         out["t"] = st.time
-        x = st.x[rows]
-        out["x"] = x[:, 0]
-        out["y"] = x[:, 1]
-        out["vx"] = x[:, 2]
-        out["vy"] = x[:, 3]
+        xT = st.xT
+        out["x"] = xT[0][rows]
+        out["y"] = xT[1][rows]
+        out["vx"] = xT[2][rows]
+        out["vy"] = xT[3][rows]
         out["P"] = st.P[rows]
         cls, length, width = self.voter.resolve(st, rows)
         ident = st.ident[rows]

@@ -209,15 +209,20 @@ def main(argv: list[str] | None = None) -> int:
             f"mean GOSPA: ours {ours.mean_gospa:.2f} m, stonesoup {ss.mean_gospa:.2f} m (N={ours.n}, {ticks} ticks); "
             f"identity switches: ours {ours.switches}, stonesoup {ss.switches}"
         )
-    base = next((r for r in results if r.n == 1000), None)
+    base = results[0] if results else None
     for r in results:
+        per_det = 1e3 * r.tick_ms / (r.detections / r.ticks)
         line = (
             f"ours detections/s = {r.rate:,.0f} "
-            f"(N={r.n}, {r.detections / r.ticks:,.0f} det/tick, {r.tick_ms:.1f} ms/tick)"
+            f"(N={r.n}, {r.detections / r.ticks:,.0f} det/tick, {r.tick_ms:.1f} ms/tick, {per_det:.2f} us/detection)"
         )
         if base is not None and r is not base:
+            grow_det = (r.detections / r.ticks) / (base.detections / base.ticks)
             nlogn = (r.n * np.log(r.n)) / (base.n * np.log(base.n))
-            line += f"; tick cost x{r.tick_ms / base.tick_ms:.1f} for N x{r.n // base.n} (N log N: x{nlogn:.1f})"
+            line += (
+                f"; vs N={base.n}: tick cost x{r.tick_ms / base.tick_ms:.1f} for tracks x{r.n / base.n:.0f}"
+                f" (N log N x{nlogn:.1f}) and detections x{grow_det:.1f}"
+            )
         print(line)
     args.out.mkdir(parents=True, exist_ok=True)
     png = plot_gospa(series, args.out / "fusion_vs_stonesoup.png")

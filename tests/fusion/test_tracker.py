@@ -184,3 +184,30 @@ def test_components_come_from_the_constructor() -> None:
         tab = tracker.step(1.0 + k * DT, detections(1.0, 0, np.zeros((0, 2))))
     assert len(tab) == 1  # never deleted
     assert pred.steps[:2] == [pytest.approx(0.2), pytest.approx(0.1)]
+
+
+def test_a_bsm_a_few_metres_off_still_names_the_perceived_track() -> None:
+    tracker = Tracker()
+    rng = np.random.default_rng(6)
+    for k in range(30):
+        t = k * DT
+        pos = np.array([[6.0 * t, 0.0]])
+        dets = detections(t, 0, pos + rng.normal(0, 0.3, (1, 2)), sigma=0.3)
+        # GNSS 3 m off to the side
+        reps = report(t, "taxi-1", (6.0 * t, 3.0), (6.0, 0.0), cls=pb.OBJECT_CLASS_ROBOTAXI) if k >= 10 else None
+        tab = tracker.step(t, dets, reps)
+    assert len(tab) == 1 and tab["vehicle_id"][0] == "taxi-1"
+    assert tracker.stats["births"] == 1
+
+
+def test_a_track_gone_astray_restarts_at_its_own_report() -> None:
+    tracker = Tracker()
+    empty = detections(0.0, 0, np.zeros((0, 2)))
+    for k in range(5):
+        tracker.step(k * DT, empty, report(k * DT, "bus-9", (10.0 * k * DT, 0.0), (10.0, 0.0), cls=BUS))
+    # the next report is 200 m away: the identity wins, the track moves there
+    tab = tracker.step(0.5, empty, report(0.5, "bus-9", (200.0, 50.0), (10.0, 0.0), cls=BUS))
+    assert (
+        len(tab) == 1 and tab["x"][0] == pytest.approx(200.0, abs=0.1) and tab["y"][0] == pytest.approx(50.0, abs=0.1)
+    )
+    assert tracker.stats["reseated"] == 1 and tracker.stats["births"] == 1
