@@ -10,6 +10,7 @@ from fusion.grid import grid_pairs
 from fusion.initiator import MofNInitiator
 from fusion.lanes import QueueRule
 from fusion.measurements import NoiseDefaults
+from fusion.metrics import Gospa, IdentityScore, gospa, queue_error
 from fusion.picture import EDGE_STATE_DTYPE, Picture, PictureState
 from fusion.predictor import KalmanPredictor
 from fusion.signals import link_states
@@ -25,6 +26,8 @@ __all__ = [
     "AttributeVoter",
     "EventRules",
     "GNNAssociator",
+    "Gospa",
+    "IdentityScore",
     "KalmanPredictor",
     "KalmanUpdater",
     "MahalanobisGate",
@@ -37,6 +40,8 @@ __all__ = [
     "TrackStore",
     "Tracker",
     "assign",
+    "gospa",
     "grid_pairs",
     "link_states",
+    "queue_error",
 ]

@@ -7,25 +7,29 @@ import numpy.typing as npt
 
 from fusion.arraytypes import FloatArray, IntArray
 from fusion.measurements import Measurements
-from fusion.tracks import TrackStore
+from fusion.tracks import N_CLASSES, TrackStore
 
 
 class AttributeVoter:
     """Accumulates votes: a class gets the measurement's weight; sizes are weighted means."""
 
     def vote(self, store: TrackStore, rows: IntArray, meas: Measurements, idx: IntArray) -> None:
-        """Add the votes of measurements ``idx`` to tracks ``rows`` (both (k,); rows may repeat)."""
-        cls = meas.cls[idx]
-        w = meas.weight[idx]
-        known = cls > 0
-        np.add.at(store.votes, (rows[known], cls[known]), w[known])
+        """Add the votes of measurements ``idx`` to tracks ``rows`` (both (k,); rows may repeat).
+
+        All tallies of all tracks in one ``bincount``: row ``c`` of ``store.tallies`` is class
+        ``c``'s votes, then the size weight and the weighted length and width sums.
+        """
+        n = store.n
+        cls = meas.cls[idx].astype(np.int64)
+        w = meas.weight[idx].astype(np.float64)
         length = meas.length[idx]
         width = meas.width[idx]
-        sized = (length > 0) & (width > 0)
-        r, ws = rows[sized], w[sized]
-        np.add.at(store.size_w, r, ws)
-        np.add.at(store.length_sum, r, ws * length[sized])
-        np.add.at(store.width_sum, r, ws * width[sized])
+        ws = np.where((length > 0) & (width > 0), w, 0.0)  # unknown sizes weigh nothing
+        keys = np.concatenate(
+            [cls * n + rows, rows + N_CLASSES * n, rows + (N_CLASSES + 1) * n, rows + (N_CLASSES + 2) * n]
+        )
+        weights = np.concatenate([np.where(cls > 0, w, 0.0), ws, ws * length, ws * width])
+        store.tallies += np.bincount(keys, weights, minlength=(N_CLASSES + 3) * n).reshape(N_CLASSES + 3, n)
 
     def resolve(self, store: TrackStore, rows: IntArray) -> tuple[npt.NDArray[np.uint8], FloatArray, FloatArray]:
         """Voted class (0 with no votes), length and width (m, 0 unknown) of tracks ``rows``."""

@@ -83,6 +83,8 @@ class TrackStore:
         (n, N_CLASSES) float32 confidence-weighted class votes.
     size_w, length_sum, width_sum
         (n,) float32 weight and weighted sums of the reported sizes (m).
+    tallies
+        (N_CLASSES + 3, n) float32: the votes and the three size sums as rows.
     ident
         (n,) int64 index into the tracker's identity table, -1 for none.
     """
@@ -117,6 +119,7 @@ class TrackStore:
     ident: IntArray
     xT: FloatArray
     PT: FloatArray
+    tallies: npt.NDArray[np.float32]
 
     def __init__(self, capacity: int = 64, time: float = float("nan")) -> None:
         self.n = 0
@@ -148,9 +151,9 @@ class TrackStore:
         self.ticks, self.hits, self.misses = b["counts"][0, :n], b["counts"][1, :n], b["counts"][2, :n]
         self.hist = b["hist"][:n]
         self.confirmed = b["confirmed"][:n]
-        tallies = b["tallies"]
-        self.votes = tallies[:N_CLASSES, :n].T
-        self.size_w, self.length_sum, self.width_sum = (tallies[N_CLASSES + k, :n] for k in range(3))
+        self.tallies = tallies = b["tallies"][:, :n]
+        self.votes = tallies[:N_CLASSES].T
+        self.size_w, self.length_sum, self.width_sum = (tallies[N_CLASSES + k] for k in range(3))
         self.track_id, self.ident = b["ids"][0, :n], b["ids"][1, :n]
 
     @property
