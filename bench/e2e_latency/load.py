@@ -1,0 +1,203 @@
+"""Synthetic field devices at design load: RSUs publishing perception frames of the vehicles
+nearest to them, and connected vehicles publishing single BSMs, all at 10 Hz, through paho
+(threaded: the Python client with the lowest cost per message, see MEASURED.md).
+
+Vehicles come from the stand-in city model (:class:`cloud.citysim.CityModel`) on the same map
+the platform serves, so tracks, lanes and signals line up.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+from cloud.citysim import CityModel
+from proto import PERCEPTION_DTYPE, array_to_perception, envelope, pb, topic, units
+from roadnet.model import RoadNetwork
+
+
+@dataclass
+class LoadCounts:
+    """What the generator published."""
+
+    frames: int = 0
+    bsms: int = 0
+    spats: int = 0
+    detections: int = 0
+    errors: int = 0
+
+    @property
+    def messages(self) -> int:
+        """Frames, BSMs and SPaT."""
+        return self.frames + self.bsms + self.spats
+
+
+def _client(
+    host: str, port: int, name: str, protocol: MQTTProtocolVersion = MQTTProtocolVersion.MQTTv311
+) -> mqtt.Client:
+    c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=name, protocol=protocol)
+    c.max_queued_messages_set(0)
+    c.connect(host, port, keepalive=30)
+    sock = c.socket()
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return c
+
+
+class DesignLoad:
+    """RSU frames and BSMs at a fixed rate until stopped.
+
+    Parameters
+    ----------
+    net
+        The map the platform serves.
+    host, port
+        The broker.
+    rsus
+        Number of RSUs (two per signalised junction, then spread over the junctions again).
+    objects
+        Detections per frame (the vehicles nearest to the RSU).
+    obus
+        Most connected vehicles sending BSMs (10 Hz each); every signal controller sends SPaT at 10 Hz.
+    period_s
+        Frame period of each RSU and BSM period of each vehicle.
+    prefix
+        Device id prefix (keeps runs apart on a shared broker).
+    seed
+        Random seed.
+    """
+
+    def __init__(
+        self,
+        net: RoadNetwork,
+        *,
+        host: str,
+        port: int,
+        rsus: int = 50,
+        objects: int = 20,
+        obus: int = 100,
+        period_s: float = 0.1,
+        prefix: str = "e2e",
+        seed: int = 3,
+    ) -> None:
+        self.net = net
+        self.model = CityModel(net, demand_veh_h=14000.0, seed=seed)
+        self.host, self.port = host, port
+        self.period_s = period_s
+        self.objects = objects
+        self.obus = obus
+        self.prefix = prefix
+        c = net.junction_xy[[net.tls_junction_list(t)[0] for t in range(len(net.tls_ids))]]
+        offsets = np.array([[-40.0, 0.0], [0.0, -40.0], [40.0, 0.0], [0.0, 40.0]])
+        self.rsu_xy = np.array([c[i % len(c)] + offsets[(i // len(c)) % 4] for i in range(rsus)])
+        self.rsu_ids = [f"{prefix}-rsu{i}" for i in range(rsus)]
+        self.counts = LoadCounts()
+        self.rng = np.random.default_rng(seed)
+        self._stop = threading.Event()
+        self._seq: dict[str, int] = {}
+
+    def warm(self, seconds: float = 240.0) -> int:
+        """Fill the city by simulating ``seconds`` ahead (fast); returns the vehicles on the map."""
+        for _ in range(int(seconds / self.period_s)):
+            self.model.step(self.period_s)
+        return len(self.model.veh)
+
+    def _next(self, sender: str) -> int:
+        s = self._seq.get(sender, 0) + 1
+        self._seq[sender] = s
+        return s
+
+    def _snapshot(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        x, y, heading = self.model.positions()
+        nx = x + self.rng.normal(0.0, 0.3, len(x))
+        ny = y + self.rng.normal(0.0, 0.3, len(y))
+        lat, lon = self.net.frame.to_wgs84(nx, ny)
+        compass = self.net.frame.math_to_compass(heading)
+        return np.stack([x, y], axis=1), lat, lon, compass, heading
+
+    def run(self, seconds: float) -> LoadCounts:
+        """Publish for ``seconds`` (blocking; :meth:`stop` ends early)."""
+        client = _client(self.host, self.port, f"{self.prefix}-load")
+        client.loop_start()
+        try:
+            self._loop(client, seconds)
+        finally:
+            client.loop_stop()
+            client.disconnect()
+        return self.counts
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish."""
+        self._stop.set()
+
+    def _loop(self, client: mqtt.Client, seconds: float) -> None:
+        slots = 10  # sub-ticks per period: devices are spread over the period, as in the field
+        v = self.model.veh
+        n_rsu = len(self.rsu_ids)
+        t_end = time.perf_counter() + seconds
+        due = time.perf_counter()
+        tick = 0
+        while time.perf_counter() < t_end and not self._stop.is_set():
+            if tick % slots == 0:
+                self.model.step(self.period_s)
+                v = self.model.veh
+                xy, lat, lon, compass, _ = self._snapshot()
+                ids = np.array([int(s.rsplit("-", 1)[1]) for s in v["vid"].tolist()], np.uint32)
+                connected = np.flatnonzero(v["connected"])[: self.obus]
+                spats = self.model.spat(time.time_ns())
+            slot = tick % slots
+            now = time.time_ns()
+            for r in range(slot, n_rsu, slots):
+                if len(xy) == 0:
+                    break
+                d = np.hypot(xy[:, 0] - self.rsu_xy[r, 0], xy[:, 1] - self.rsu_xy[r, 1])
+                near = np.argsort(d)[: self.objects]
+                rows = np.zeros(len(near), PERCEPTION_DTYPE)
+                rows["local_id"] = ids[near]
+                rows["lat"], rows["lon"] = lat[near], lon[near]
+                rows["speed"], rows["heading"] = v["v"][near], compass[near]
+                rows["length"], rows["width"], rows["cls"], rows["confidence"] = (
+                    v["length"][near],
+                    1.9,
+                    v["cls"][near],
+                    0.9,
+                )
+                rows["cov_ee"], rows["cov_en"], rows["cov_nn"] = 0.09, 0.0, 0.09
+                sid = self.rsu_ids[r]
+                env = envelope(sid, self._next(sid), now, perception=array_to_perception(rows, sid, now))
+                info = client.publish(topic("rsu", sid, "perception", "up"), env.SerializeToString(), qos=0)
+                self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
+                self.counts.frames += 1
+                self.counts.detections += len(near)
+            for k in connected[slot::slots].tolist():
+                vid = f"{self.prefix}-{v['vid'][k]}"
+                b = pb.Bsm(
+                    vehicle_id=vid,
+                    measured_ns=now,
+                    lat_e7=int(units.deg_to_e7(lat[k])),
+                    lon_e7=int(units.deg_to_e7(lon[k])),
+                    speed_002=int(units.speed_to_002(v["v"][k])),
+                    heading_00125=int(units.compass_to_00125(compass[k])),
+                    object_class=int(v["cls"][k]),  # type: ignore[arg-type]
+                    length_cm=int(units.m_to_cm(v["length"][k])),
+                    width_cm=190,
+                    bus_line=str(v["bus_line"][k]),
+                )
+                env = envelope(vid, self._next(vid), now, bsm=b)
+                info = client.publish(topic("obu", vid, "bsm", "up"), env.SerializeToString(), qos=0)
+                self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
+                self.counts.bsms += 1
+            for sp in spats[slot::slots]:
+                env = envelope(sp.junction_id, self._next(sp.junction_id), now, spat=sp)
+                info = client.publish(topic("tsc", sp.junction_id, "spat", "up"), env.SerializeToString(), qos=0)
+                self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
+                self.counts.spats += 1
+            tick += 1
+            due += self.period_s / slots
+            time.sleep(max(0.0, due - time.perf_counter()))
