@@ -168,8 +168,7 @@ class Tracker:
 
     def _end(self) -> None:
         st = self.store
-        hit = (st.hist & np.uint32(1)).astype(np.bool_)
-        st.misses[:] = np.where(hit, 0, st.misses + 1)
+        st.misses[:] = np.where(st.hist & np.uint32(1), 0, st.misses + 1)
         self.initiator.confirm(st)
         drop = self.initiator.failed(st) | self.deleter.delete(st)
         self.stats["deletions"] += int(np.count_nonzero(drop & st.confirmed))
@@ -195,13 +194,12 @@ class Tracker:
         free[assigned[1]] = False
         idx = free.nonzero()[0]
         if len(idx) and st.n:
+            beside = np.zeros(len(free), dtype=np.bool_)
             if one_pass:
-                near, sel = wide, np.arange(len(meas))
+                beside[wide[1][st.confirmed[wide[0]]]] = True
             else:
                 near, _, _ = self.gate.gate(st.x, st.P, meas.take(idx), self.birth_exclusion)
-                sel = idx
-            beside = np.zeros(len(free), dtype=np.bool_)
-            beside[sel[near[1][st.confirmed[near[0]]]]] = True
+                beside[idx[near[1][st.confirmed[near[0]]]]] = True
             beside &= free
             free &= ~beside
             self.stats["suppressed"] += int(np.count_nonzero(beside))
@@ -289,8 +287,9 @@ class Tracker:
         seed: BoolArray = np.ones(len(idx), dtype=np.bool_)
         if cluster:
             seed = birth_seeds(sub, self.gate.threshold, self.initiator.velocity_sd, self.gate.max_radius)
-        s_idx = idx[seed]
-        x, P = self.initiator.initiate(meas.take(s_idx))
+        every = bool(seed.all())
+        s_idx = idx if every else idx[seed]
+        x, P = self.initiator.initiate(sub if every else meas.take(s_idx))
         tau = meas.tau[s_idx]
         if tau.any():  # to the tick time
             self.predictor.predict(x, P, -tau if amin(tau) != amax(tau) else -float(tau[0]))
@@ -298,9 +297,9 @@ class Tracker:
         rows = st.add(x, P, t)
         self.stats["births"] += len(rows)
         seeded = stack2(rows, s_idx)
-        others = idx[~seed]
-        if len(others) == 0:
+        if every:
             return seeded, _empty_pairs()
+        others = idx[~seed]
         osub = meas.take(others)
         pairs, _, cost = self.gate.gate(st.x[rows], st.P[rows], osub)
         a = self.associator.associate(pairs, cost, osub.scan)
