@@ -1,8 +1,9 @@
 """One platform tick, in-process and I/O-free: fusion -> picture -> control.
 
 The live pipeline (:mod:`cloud.pipeline`) feeds it from ingest every tick and publishes what
-it returns; the simulator's lock-step mode drives the very same object through :class:`LockstepAdapter`
-(``sim.interface.Platform``), so both modes share one wiring.
+it returns; replays (:mod:`cloud.replay`) drive a fresh one over stored inputs. The same wiring
+(fusion's tracker and picture, control's facade) is what ``cloud.lockstep_platform`` builds for
+the simulator's lock-step mode with its ``picture="fused"`` option.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import numpy as np
 from cloud.contracts import Decider, OverrideGate, Picture, PictureBuilder, StructArray, Tracker
 from proto import pb
 from roadnet.model import RoadNetwork
-from sim.interface import Decisions, Observations
 
 
 @dataclass
@@ -100,21 +100,6 @@ class PlatformCore:
             newest_input(detections, reports),
             {"fusion": c1 - c0, "picture": c2 - c1, "control": c3 - c2},
         )
-
-
-class LockstepAdapter:
-    """A :class:`PlatformCore` seen as ``sim.interface.Platform``; keeps the last result."""
-
-    def __init__(self, core: PlatformCore) -> None:
-        self.core = core
-        self.last: TickResult | None = None
-
-    def tick(self, obs: Observations) -> Decisions:
-        """One lock-step tick."""
-        spat = {s.junction_id: s for s in obs.spat}
-        parking = {p.area_id: p for p in obs.parking}
-        self.last = self.core.tick(obs.t, obs.detections, obs.reports, spat, parking, obs.priority_requests)
-        return Decisions(commands=self.last.commands, advisories=self.last.advisories)
 
 
 def empty_tracks() -> StructArray:
