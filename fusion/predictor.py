@@ -46,6 +46,8 @@ class KalmanPredictor:
 
     def __init__(self, q: float = 2.0) -> None:
         self.q = float(q)
+        self._q_for = (float("nan"), float("nan"))  # (dt, q) of the cached Q
+        self._q: FloatArray = np.zeros((4, 4, 1))
 
     def predict(self, x: FloatArray, P: FloatArray, dt: float | npt.ArrayLike) -> None:
         """Predict in place.
@@ -69,7 +71,10 @@ class KalmanPredictor:
         P[:, 0:2, :] += d2 * P[:, 2:4, :]
         P[:, :, 0:2] += d2 * P[:, :, 2:4]
         if d.ndim == 0:
-            P += process_noise(float(d), self.q)
+            if (float(d), self.q) != self._q_for:
+                self._q_for, self._q = (float(d), self.q), process_noise(float(d), self.q)[:, :, None]
+            PT = P.transpose(1, 2, 0)  # component-first: the sum runs along the long axis of tracks
+            PT += self._q
             return
         q3 = self.q * a**3 / 3.0
         q2 = self.q * a**2 / 2.0

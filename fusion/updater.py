@@ -67,21 +67,25 @@ def mahalanobis2(r: FloatArray, S: FloatArray) -> FloatArray:
     return np.asarray((S[2] * dx * dx - 2.0 * S[1] * dx * dy + S[0] * dy * dy) / (S[0] * S[2] - S[1] * S[1]))
 
 
-def _apply(xs: FloatArray, Ps: FloatArray, r: FloatArray, S: FloatArray, PHt: FloatArray) -> FloatArray:
-    """Kalman gain step on component-first blocks; updates ``xs`` in place, returns new ``Ps``.
+def _apply(
+    xs: FloatArray, Ps: FloatArray, r: FloatArray, S: FloatArray, PHt: FloatArray, mask: FloatArray | None = None
+) -> FloatArray:
+    """Kalman gain step on component-first blocks; updates ``xs`` and ``Ps`` in place.
 
-    ``P - K S K^T`` with ``K = P H^T S^-1``, written ``P - K PHt^T``, re-symmetrised against
-    rounding.
+    ``P - K S K^T`` with ``K = P H^T S^-1`` is ``P - PHt S^-1 PHt^T``; with ``a, b`` the columns
+    of ``PHt`` the correction is ``i00 a a^T + i01 (a b^T + b a^T) + i11 b b^T``, each term
+    symmetric to the last bit, so a symmetric ``P`` stays symmetric without re-symmetrising.
+    ``mask`` (k,) of 1.0 / 0.0 leaves the columns with 0.0 exactly as they are.
     """
     det = S[0] * S[2] - S[1] * S[1]
-    i00, i01, i11 = S[2] / det, -S[1] / det, S[0] / det
+    inv = 1.0 / det if mask is None else mask / det  # zero gain where masked
+    i00, i01, i11 = S[2] * inv, -S[1] * inv, S[0] * inv
     a = PHt[:, 0]  # (4, k)
     b = PHt[:, 1]
-    k0 = a * i00 + b * i01  # K column 0, (4, k)
-    k1 = a * i01 + b * i11
-    xs += k0 * r[0] + k1 * r[1]
-    Ps -= k0[:, None] * a[None] + k1[:, None] * b[None]
-    return np.asarray(0.5 * (Ps + Ps.transpose(1, 0, 2)))
+    xs += (a * i00 + b * i01) * r[0] + (a * i01 + b * i11) * r[1]
+    ac, ar, bc, br = a[:, None], a[None], b[:, None], b[None]
+    Ps -= i00 * (ac * ar) + i01 * (ac * br + bc * ar) + i11 * (bc * br)
+    return Ps
 
 
 def _blocks(x: FloatArray, P: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
@@ -117,6 +121,22 @@ class KalmanUpdater:
             (2, k) positions m, (3, k) packed covariances ``[xx; xy; yy]`` m^2, (k,) time
             offsets s.
         """
+        n = len(x)
+        if 2 * len(rows) > n:
+            # most tracks: update all of them in place, the others with a zero gain, rather
+            # than gather and scatter (4, 4, k) blocks
+            zf, Rf, tf, mask = np.zeros((2, n)), np.ones((3, n)), np.zeros(n), np.zeros(n)
+            Rf[1] = 0.0
+            for c in range(2):
+                zf[c][rows] = z[c]
+            for c in range(3):
+                Rf[c][rows] = R[c]
+            tf[rows] = tau
+            mask[rows] = 1.0
+            xs, Ps = x.T, P.transpose(1, 2, 0)
+            r, S, PHt = innovation(xs, Ps, zf, Rf, tf)
+            _apply(xs, Ps, r, S, PHt, mask)
+            return
         xs, Ps = _blocks(x, P, rows)
         r, S, PHt = innovation(xs, Ps, z, R, tau)
         _store(x, P, rows, xs, _apply(xs, Ps, r, S, PHt))

@@ -70,23 +70,25 @@ def _textbook(
 
 
 @pytest.mark.parametrize("tau", [0.0, 0.04, -0.07], ids=["same-time", "later-frame", "earlier-frame"])
-def test_position_update_matches_textbook(tau: float) -> None:
+@pytest.mark.parametrize("rows", [[4, 0, 2], [4, 0, 2, 5, 1]], ids=["some-tracks", "most-tracks"])
+def test_position_update_matches_textbook(tau: float, rows: list[int]) -> None:
     n = 6
     x = RNG.normal(size=(n, 4))
     P = _spd(n, 4)
     z = RNG.normal(size=(n, 2))
     R = _spd(n, 2)
-    rows = np.array([4, 0, 2])
+    idx = np.array(rows)
     xs, Ps = x.copy(), P.copy()
-    KalmanUpdater().update(xs, Ps, rows, z[rows].T, _pack(R[rows]), np.full(3, tau))
+    KalmanUpdater().update(xs, Ps, idx, z[idx].T, _pack(R[idx]), np.full(len(idx), tau))
     H = np.hstack([np.eye(2), tau * np.eye(2)])
     for r in range(n):
         if r in rows:
             wx, wP = _textbook(x[r], P[r], z[r], R[r], H)
-        else:
-            wx, wP = x[r], P[r]
-        np.testing.assert_allclose(xs[r], wx, atol=1e-10)
-        np.testing.assert_allclose(Ps[r], wP, atol=1e-10)
+            np.testing.assert_allclose(xs[r], wx, atol=1e-10)
+            np.testing.assert_allclose(Ps[r], wP, atol=1e-10)
+            assert np.array_equal(Ps[r], Ps[r].T)  # symmetric to the last bit
+        else:  # untouched, exactly
+            assert np.array_equal(xs[r], x[r]) and np.array_equal(Ps[r], P[r])
 
 
 def test_velocity_update_matches_textbook() -> None:
