@@ -22,6 +22,8 @@ import uvicorn
 from cloud.auth import Role
 
 LOG = logging.getLogger("xiangjiang.cloud.demo")
+#: Longest a clean shutdown may take before the demo exits anyway, s.
+SHUTDOWN_S = 45.0
 
 
 class _Server(uvicorn.Server):
@@ -100,10 +102,14 @@ async def run_demo(args: argparse.Namespace) -> int:
         if rt.demo_password:
             print(f"  users operator/viewer/parking/obu/engineer, password: {rt.demo_password}", flush=True)
         print("Ctrl-C stops.", flush=True)
-        if args.duration is not None:
-            await asyncio.wait([task], timeout=args.duration)
-            server.should_exit = True
-        await task
+        end = None if args.duration is None else loop.time() + args.duration
+        while not (server.should_exit or task.done() or (end is not None and loop.time() >= end)):
+            await asyncio.sleep(0.2)
+        server.should_exit = True
+        done, _ = await asyncio.wait([task], timeout=SHUTDOWN_S)
+        if not done:  # a client stuck in a disconnect handshake must not keep the demo alive
+            print(f"xj demo: shutdown took longer than {SHUTDOWN_S:g} s; exiting", file=sys.stderr, flush=True)
+            os._exit(1)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     print("xj demo: stopped", flush=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
@@ -23,6 +24,43 @@ from roadnet.model import RoadNetwork
 
 LOG = logging.getLogger("xiangjiang.cloud.fielddevices")
 FLEET = "sim-fleet"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What roadside sensors see of a :class:`CityModel` at one instant, all (N,).
+
+    ``xy`` true local positions (N, 2) m; ``lat``, ``lon`` measured positions (with noise),
+    degrees; ``compass`` headings, radians clockwise from north; ``ids`` numeric vehicle ids.
+    """
+
+    xy: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    compass: np.ndarray
+    ids: np.ndarray
+
+
+def seen(model: CityModel, rng: np.random.Generator, noise_m: float = 0.3) -> Seen:
+    """The model's vehicles as sensors measure them (Gaussian position noise ``noise_m``)."""
+    x, y, heading = model.positions()
+    lat, lon = model.net.frame.to_wgs84(x + rng.normal(0.0, noise_m, len(x)), y + rng.normal(0.0, noise_m, len(y)))
+    ids = np.array([int(s.rsplit("-", 1)[1]) for s in model.veh["vid"].tolist()], np.uint32)
+    return Seen(np.stack([x, y], axis=1), lat, lon, model.net.frame.math_to_compass(heading), ids)
+
+
+def perception_payload(sensor_id: str, seq: int, now_ns: int, model: CityModel, s: Seen, near: np.ndarray) -> bytes:
+    """An enveloped perception frame of the vehicles ``near`` (indices into the model's vehicles)."""
+    v = model.veh
+    rows = np.zeros(len(near), PERCEPTION_DTYPE)
+    rows["local_id"] = s.ids[near]
+    rows["lat"], rows["lon"] = s.lat[near], s.lon[near]
+    rows["speed"], rows["heading"] = v["v"][near], s.compass[near]
+    rows["length"], rows["width"] = v["length"][near], 1.9
+    rows["cls"], rows["confidence"] = v["cls"][near], 0.9
+    rows["cov_ee"], rows["cov_en"], rows["cov_nn"] = 0.09, 0.0, 0.09
+    env = envelope(sensor_id, seq, now_ns, perception=array_to_perception(rows, sensor_id, now_ns))
+    return env.SerializeToString()
 
 
 class FieldDevices:
@@ -89,34 +127,21 @@ class FieldDevices:
         """The devices' uplinks for the current model state as ``(topic, payload)``."""
         self.seq += 1
         v = self.model.veh
-        x, y, heading = self.model.positions()
         out: list[tuple[str, bytes]] = []
         if len(v):
-            nx = x + self.rng.normal(0.0, 0.3, len(x))
-            ny = y + self.rng.normal(0.0, 0.3, len(y))
-            lat, lon = self.net.frame.to_wgs84(nx, ny)
-            compass = self.net.frame.math_to_compass(heading)
-            ids = np.array([int(s.rsplit("-", 1)[1]) for s in v["vid"].tolist()], np.uint32)
+            sn = seen(self.model, self.rng)
             for rsu_id, c in self.rsus:
-                near = np.flatnonzero(np.hypot(x - c[0], y - c[1]) <= self.rsu_range_m)
-                rows = np.zeros(len(near), PERCEPTION_DTYPE)
-                rows["local_id"] = ids[near]
-                rows["lat"], rows["lon"] = lat[near], lon[near]
-                rows["speed"], rows["heading"] = v["v"][near], compass[near]
-                rows["length"], rows["width"] = v["length"][near], 1.9
-                rows["cls"], rows["confidence"] = v["cls"][near], 0.9
-                rows["cov_ee"], rows["cov_en"], rows["cov_nn"] = 0.09, 0.0, 0.09
-                frame = array_to_perception(rows, rsu_id, now_ns)
-                env = envelope(rsu_id, self.seq, now_ns, perception=frame)
-                out.append((topic("rsu", rsu_id, "perception", "up"), env.SerializeToString()))
+                near = np.flatnonzero(np.hypot(sn.xy[:, 0] - c[0], sn.xy[:, 1] - c[1]) <= self.rsu_range_m)
+                payload = perception_payload(rsu_id, self.seq, now_ns, self.model, sn, near)
+                out.append((topic("rsu", rsu_id, "perception", "up"), payload))
             conn = np.flatnonzero(v["connected"])
             if len(conn):
                 b = np.zeros(len(conn), BSM_DTYPE)
                 b["vehicle_id"] = v["vid"][conn]
                 b["t_ns"] = now_ns
-                tlat, tlon = self.net.frame.to_wgs84(x[conn], y[conn])
+                tlat, tlon = self.net.frame.to_wgs84(sn.xy[conn, 0], sn.xy[conn, 1])
                 b["lat"], b["lon"] = tlat, tlon
-                b["speed"], b["heading"] = v["v"][conn], compass[conn]
+                b["speed"], b["heading"] = v["v"][conn], sn.compass[conn]
                 b["cls"], b["bus_line"] = v["cls"][conn], v["bus_line"][conn]
                 b["length"], b["width"] = v["length"][conn], 1.9
                 env = envelope(FLEET, self.seq, now_ns, bsm_batch=array_to_bsm_batch(b))

@@ -15,11 +15,10 @@ from paho.mqtt.properties import Properties
 from cloud.metrics import Counter
 from cloud.settings import Settings
 from ingest import IngestService
-from ingest.service import _sink_queue
+from ingest.service import TCP_NODELAY, _sink_queue
 from roadnet.model import RoadNetwork
 
 LOG = logging.getLogger("xiangjiang.cloud.mqtt")
-TCP_NODELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def protocol_of(settings: Settings) -> aiomqtt.ProtocolVersion:

@@ -18,7 +18,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from cloud.citysim import CityModel
-from proto import PERCEPTION_DTYPE, array_to_perception, envelope, pb, topic, units
+from cloud.fielddevices import perception_payload, seen
+from proto import envelope, pb, topic, units
 from roadnet.model import RoadNetwork
 
 
@@ -113,14 +114,6 @@ class DesignLoad:
         self._seq[sender] = s
         return s
 
-    def _snapshot(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        x, y, heading = self.model.positions()
-        nx = x + self.rng.normal(0.0, 0.3, len(x))
-        ny = y + self.rng.normal(0.0, 0.3, len(y))
-        lat, lon = self.net.frame.to_wgs84(nx, ny)
-        compass = self.net.frame.math_to_compass(heading)
-        return np.stack([x, y], axis=1), lat, lon, compass, heading
-
     def run(self, seconds: float) -> LoadCounts:
         """Publish for ``seconds`` (blocking; :meth:`stop` ends early)."""
         client = _client(self.host, self.port, f"{self.prefix}-load")
@@ -147,8 +140,8 @@ class DesignLoad:
             if tick % slots == 0:
                 self.model.step(self.period_s)
                 v = self.model.veh
-                xy, lat, lon, compass, _ = self._snapshot()
-                ids = np.array([int(s.rsplit("-", 1)[1]) for s in v["vid"].tolist()], np.uint32)
+                sn = seen(self.model, self.rng)
+                xy, lat, lon, compass = sn.xy, sn.lat, sn.lon, sn.compass
                 connected = np.flatnonzero(v["connected"])[: self.obus]
                 spats = self.model.spat(time.time_ns())
             slot = tick % slots
@@ -158,20 +151,9 @@ class DesignLoad:
                     break
                 d = np.hypot(xy[:, 0] - self.rsu_xy[r, 0], xy[:, 1] - self.rsu_xy[r, 1])
                 near = np.argsort(d)[: self.objects]
-                rows = np.zeros(len(near), PERCEPTION_DTYPE)
-                rows["local_id"] = ids[near]
-                rows["lat"], rows["lon"] = lat[near], lon[near]
-                rows["speed"], rows["heading"] = v["v"][near], compass[near]
-                rows["length"], rows["width"], rows["cls"], rows["confidence"] = (
-                    v["length"][near],
-                    1.9,
-                    v["cls"][near],
-                    0.9,
-                )
-                rows["cov_ee"], rows["cov_en"], rows["cov_nn"] = 0.09, 0.0, 0.09
                 sid = self.rsu_ids[r]
-                env = envelope(sid, self._next(sid), now, perception=array_to_perception(rows, sid, now))
-                info = client.publish(topic("rsu", sid, "perception", "up"), env.SerializeToString(), qos=0)
+                payload = perception_payload(sid, self._next(sid), now, self.model, sn, near)
+                info = client.publish(topic("rsu", sid, "perception", "up"), payload, qos=0)
                 self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
                 self.counts.frames += 1
                 self.counts.detections += len(near)
