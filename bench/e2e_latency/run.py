@@ -50,6 +50,8 @@ class E2EResult:
     tick_p50_ms: float
     tick_p99_ms: float
     detections_fused_per_s: float
+    platform_cpu_percent: float = float("nan")
+    load_average: float = float("nan")
     writer: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -68,6 +70,8 @@ class E2EResult:
             f"p99 {self.platform_decision_p99_ms:.1f} ms; tick p50 {self.tick_p50_ms:.1f} ms, "
             f"p99 {self.tick_p99_ms:.1f} ms;"
             f" {self.detections_fused_per_s:,.0f} detections/s fused",
+            f"platform process CPU {self.platform_cpu_percent:.0f}% of one core; machine load average "
+            f"{self.load_average:.1f} on {os.cpu_count()} cores (other work on the machine inflates latency)",
         ]
         if w:
             lines.append(
@@ -131,6 +135,12 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) 
     raise RuntimeError(f"the platform at {url} was not ready within {timeout:g} s")
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _free_port() -> int:
     import socket
 
@@ -185,9 +195,11 @@ def run(
         th.start()
         time.sleep(warmup)
         c0, m0, w0 = load.counts.messages, _scrape(url), time.time_ns()
+        cpu0 = _cpu_s(proc.pid)
         f0, d0, b0 = load.counts.frames, load.counts.detections, load.counts.bsms
         th.join()
         w1 = time.time_ns()
+        cpu1 = _cpu_s(proc.pid)
         f1, d1, b1 = load.counts.frames, load.counts.detections, load.counts.bsms
         m1 = _scrape(url)
         time.sleep(3.0)  # let the last ticks drain before the totals
@@ -229,6 +241,8 @@ def run(
             tick_p50_ms=t50,
             tick_p99_ms=t99,
             detections_fused_per_s=(m1.get("xj_detections_total", 0) - m0.get("xj_detections_total", 0)) / span,
+            platform_cpu_percent=100.0 * (cpu1 - cpu0) / span,
+            load_average=os.getloadavg()[0],
         )
         _ = c0
     finally:
