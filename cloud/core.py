@@ -29,6 +29,9 @@ class TickResult:
         The traffic picture.
     commands, advisories
         Decisions to publish.
+    rsu_spat
+        SPaT for the RSUs to broadcast: control's predictions when it makes them, else the
+        controllers' own.
     basis_t
         Sender time of the newest input of the tick, s since the epoch (NaN when none).
     stage_s
@@ -38,6 +41,7 @@ class TickResult:
     picture: Picture
     commands: list[pb.SignalCommand] = field(default_factory=list)
     advisories: list[pb.Advisory] = field(default_factory=list)
+    rsu_spat: list[pb.Spat] = field(default_factory=list)
     basis_t: float = float("nan")
     stage_s: dict[str, float] = field(default_factory=dict)
 
@@ -91,12 +95,15 @@ class PlatformCore:
         picture = self.picture_builder.build(t, tracks, spat, parking)
         c2 = time.perf_counter()
         commands, advisories = self.decider.decide(t, picture, spat, priority_requests)
+        predict = getattr(self.decider, "spat", None)
+        rsu_spat = predict(t) if callable(predict) else list(spat.values())
         c3 = time.perf_counter()
         self.ticks += 1
         return TickResult(
             picture,
             commands,
             advisories,
+            rsu_spat,
             newest_input(detections, reports),
             {"fusion": c1 - c0, "picture": c2 - c1, "control": c3 - c2},
         )

@@ -130,10 +130,10 @@ class FieldDevices:
         out: list[tuple[str, bytes]] = []
         if len(v):
             sn = seen(self.model, self.rng)
-            for rsu_id, c in self.rsus:
+            for rid, c in self.rsus:
                 near = np.flatnonzero(np.hypot(sn.xy[:, 0] - c[0], sn.xy[:, 1] - c[1]) <= self.rsu_range_m)
-                payload = perception_payload(rsu_id, self.seq, now_ns, self.model, sn, near)
-                out.append((topic("rsu", rsu_id, "perception", "up"), payload))
+                payload = perception_payload(rid, self.seq, now_ns, self.model, sn, near)
+                out.append((topic("rsu", rid, "perception", "up"), payload))
             conn = np.flatnonzero(v["connected"])
             if len(conn):
                 b = np.zeros(len(conn), BSM_DTYPE)

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -24,7 +25,7 @@ from cloud.persist import StoreSink
 from cloud.settings import Settings
 from cloud.state import LiveState
 from ingest import Batch, IngestService
-from proto import envelope, topic
+from proto import envelope, pb, topic
 
 LOG = logging.getLogger("xiangjiang.cloud.pipeline")
 #: Sender id of everything the platform publishes.
@@ -58,12 +59,33 @@ class PipelineMetrics:
         self.commands = reg.counter("xj_commands_total", "Signal commands decided.")
 
 
+def rsu_id(junction_id: str) -> str:
+    """The RSU at a junction (the simulator's and the stand-in city's naming: ``rsu-{junction}``)."""
+    return f"rsu-{junction_id}"
+
+
+class SpatThrottle:
+    """Sends a controller's SPaT to its RSU when it changes, else at most every ``period_s``."""
+
+    def __init__(self, period_s: float = 1.0) -> None:
+        self.period_s = period_s
+        self._last: dict[str, tuple[bytes, float]] = {}
+
+    def due(self, s: pb.Spat, now: float) -> bool:
+        """Whether ``s`` should go out now (remembers it when it does)."""
+        key = b"".join(g.SerializeToString(deterministic=True) for g in s.groups) + bytes([s.phase_index & 0xFF])
+        last = self._last.get(s.junction_id)
+        if last is not None and last[0] == key and now - last[1] < self.period_s:
+            return False
+        self._last[s.junction_id] = (key, now)
+        return True
+
+
 def downlinks(
-    result: TickResult, seq: int, rsu_of: dict[str, str], spat_sent: dict[str, int]
+    result: TickResult, seq: int, rsu_of: Callable[[str], str], spat_due: Callable[[pb.Spat], bool]
 ) -> list[tuple[str, str, bytes]]:
     """Encode a tick's decisions as ``(channel, topic, payload)``: commands to controllers,
-    advisories to vehicles, and each controller's new SPaT to its RSU (``rsu_of``: junction ->
-    RSU id; ``spat_sent`` remembers the last SPaT time sent per junction)."""
+    advisories to vehicles, and the SPaT that is due to each junction's RSU."""
     out: list[tuple[str, str, bytes]] = []
     for c in result.commands:
         env = envelope(PLATFORM_SENDER, seq, command=c)
@@ -71,12 +93,10 @@ def downlinks(
     for a in result.advisories:
         env = envelope(PLATFORM_SENDER, seq, advisory=a)
         out.append(("advisory", topic("obu", a.vehicle_id, "advisory", "down"), env.SerializeToString()))
-    for jid, s in result.picture.signals.items():
-        if spat_sent.get(jid) == s.timestamp_ns:
-            continue
-        spat_sent[jid] = s.timestamp_ns
-        env = envelope(PLATFORM_SENDER, seq, spat=s)
-        out.append(("spat", topic("rsu", rsu_of.get(jid, jid), "spat", "down"), env.SerializeToString()))
+    for s in result.rsu_spat:
+        if spat_due(s):
+            env = envelope(PLATFORM_SENDER, seq, spat=s)
+            out.append(("spat", topic("rsu", rsu_of(s.junction_id), "spat", "down"), env.SerializeToString()))
     return out
 
 
@@ -116,8 +136,8 @@ class LivePipeline:
         self.metrics = PipelineMetrics(registry)
         self.ingest = ingest or make_ingest(settings, core.net)
         self.publisher = Publisher(settings, self.metrics.published, self.metrics.publish_errors)
-        self.rsu_of: dict[str, str] = {}
-        self._spat_sent: dict[str, int] = {}
+        self.rsu_of: Callable[[str], str] = rsu_id
+        self._spat = SpatThrottle()
         self._seq = 0
         self._task: asyncio.Task[None] | None = None
         registry.extra.append(self.ingest.prometheus)
@@ -184,7 +204,8 @@ class LivePipeline:
         m = self.metrics
         self._seq += 1
         try:
-            msgs = downlinks(result, self._seq, self.rsu_of, self._spat_sent)
+            now = result.picture.t
+            msgs = downlinks(result, self._seq, self.rsu_of, lambda s: self._spat.due(s, now))
         except Exception:
             m.tick_errors.inc(1, "encode")
             LOG.exception("tick: encoding decisions failed")

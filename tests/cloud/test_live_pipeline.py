@@ -79,3 +79,26 @@ async def test_city_through_mosquitto(mqtt_broker: tuple[str, int]) -> None:
         stopped = (await http.delete("/api/v1/sim", headers=eng)).json()
         assert stopped["running"] is False and stopped["kpis"]["sim_time_s"] > 0
         listener.cancel()
+
+
+async def test_rsus_get_spat_down(mqtt_broker: tuple[str, int]) -> None:
+    """Each junction's RSU receives SPaT on v2x/v1/rsu/rsu-{junction}/spat/down."""
+    host, port = mqtt_broker
+    async with serve(Settings(mqtt=f"mqtt://{host}:{port}")) as srv:
+        got: set[str] = set()
+
+        async def listen() -> None:
+            async with aiomqtt.Client(host, port) as c:
+                await c.subscribe(subscription("rsu", "spat", "down"))
+                async for m in c.messages:
+                    env = pb.Envelope.FromString(m.payload)  # type: ignore[arg-type]
+                    if env.sender_id == "xj-platform" and env.WhichOneof("body") == "spat":
+                        got.add(m.topic.value.split("/")[3])
+
+        listener = asyncio.create_task(listen())
+        assert srv.runtime.scenarios is not None
+        srv.runtime.scenarios.start("city", seed=2)
+        want = {f"rsu-{j}" for j in srv.runtime.net.tls_ids}
+        await wait_for(lambda: want <= got, 90, "SPaT on every junction's RSU downlink")
+        await srv.runtime.scenarios.stop()
+        listener.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 import numpy as np
@@ -46,7 +47,12 @@ async def parking_near(
     lon: Lon,
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> dict[str, Any]:
-    """The ``k`` nearest parking areas with capacity, occupancy (when reported) and free spaces."""
+    """The ``k`` nearest parking areas with free spaces (control's guidance when installed; else
+    the nearest areas with capacity and the occupancy last reported)."""
+    nearest_free = getattr(rt.core.decider, "nearest_free", None)
+    if callable(nearest_free):
+        items = [dataclasses.asdict(o) for o in nearest_free(lat, lon, k)]
+        return {"items": items, "count": len(items)}
     net = rt.net
     if not net.parking_ids:
         return {"items": [], "count": 0}
