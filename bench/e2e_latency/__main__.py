@@ -21,6 +21,7 @@ def main() -> int:
     p.add_argument("--obus", type=int, default=100, help="connected vehicles sending 10 Hz BSMs (default 100)")
     p.add_argument("--mqtt-port", type=int, default=1883, help="Mosquitto's port (default 1883)")
     p.add_argument("--no-db", action="store_true", help="platform without persistence; skip the writer comparison")
+    p.add_argument("--nice", type=int, default=0, help="run the platform at this niceness (< 0 needs root)")
     p.add_argument("--out", default="bench/e2e_latency/result.json", help="where the JSON goes")
     args = p.parse_args()
     seconds = args.seconds or (15.0 if args.quick else 60.0)
@@ -34,6 +35,7 @@ def main() -> int:
         admin_url=None if args.no_db else "postgresql://postgres@127.0.0.1:5432/postgres",
         writer_rows=100_000 if args.quick else 200_000,
         writer_runs=2 if args.quick else 3,
+        nice=args.nice,
     )
     print(r.summary())
     out = Path(args.out)
