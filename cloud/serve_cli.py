@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,16 +33,16 @@ def _serve(args: argparse.Namespace) -> int:
 
     from cloud.api import create_app
     from cloud.cli import UserError
+    from cloud.wiring import load_city
     from roadnet import MapError
 
     settings = settings_from(args)
-    if settings.map and not os.path.exists(settings.map):
-        raise UserError(f"map {settings.map} not found: give a .xjmap or SUMO .net.xml file, or leave --map out")
-    app = create_app(settings)
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on", log_level="info")
-    except MapError as exc:
-        raise UserError(str(exc)) from None
+        net = load_city(settings.map, settings.city)
+    except (MapError, OSError) as exc:
+        raise UserError(f"{exc} (give a .xjmap or SUMO .net.xml file, or leave --map out)") from None
+    app = create_app(settings, net=net)
+    uvicorn.run(app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on", log_level="info")
     return 0
 
 

@@ -28,6 +28,7 @@ from cloud.api.routes import (
 )
 from cloud.runtime import Runtime, open_runtime
 from cloud.settings import Settings
+from roadnet.model import RoadNetwork
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 ROUTERS = (
@@ -46,7 +47,9 @@ ROUTERS = (
 )
 
 
-def create_app(settings: Settings, *, runtime: Runtime | None = None, live: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings, *, runtime: Runtime | None = None, live: bool = True, net: RoadNetwork | None = None
+) -> FastAPI:
     """The app; its lifespan opens a runtime from ``settings`` unless one is given (tests).
 
     Parameters
@@ -57,6 +60,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, live: bool
         A ready runtime to serve (the app does not start or stop it).
     live
         Start the MQTT pipeline in the lifespan (ignored with ``runtime``).
+    net
+        The map, already loaded (else loaded from the settings in the lifespan).
     """
 
     @contextlib.asynccontextmanager
@@ -65,7 +70,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None, live: bool
             app.state.runtime = runtime
             yield
             return
-        async with open_runtime(settings, live=live) as rt:
+        async with open_runtime(settings, live=live, net=net) as rt:
             app.state.runtime = rt
             yield
 

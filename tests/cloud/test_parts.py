@@ -71,3 +71,29 @@ def test_standin_gate_checks(kind: str, phase: int, duration: float, ok: bool) -
     assert out.accepted is ok
     assert (gate.active(1001.0) == ["J0_0"]) is ok
     assert len(gate.take_pending()) == int(ok)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["serve", "--map", "/no/such/city.xjmap"], "file not found"),
+        (["serve", "--mqtt", "http://broker"], "mqtt://"),
+    ],
+    ids=["missing-map", "bad-broker-url"],
+)
+def test_serve_user_errors(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from cloud.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("xj: error:") and says in err
+
+
+def test_serve_refuses_dev_secret_in_production(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cloud.cli import main
+
+    monkeypatch.setenv("XJ_ENVIRONMENT", "production")
+    assert main(["serve"]) == 2
+    assert "XJ_TOKEN_SECRET" in capsys.readouterr().err
