@@ -13,7 +13,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +32,8 @@ class BrokerInfo:
     port: int
     protocol: Protocol
     kind: Literal["existing", "mosquitto", "amqtt"]
+    #: the private Mosquitto's process (kind "mosquitto"), e.g. for outage tests
+    process: subprocess.Popen[bytes] | None = field(default=None, compare=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -106,13 +108,14 @@ async def demo_broker(port: int, host: str = "127.0.0.1", *, prefer: str = "auto
             proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             try:
                 await _wait_listening(host, port, 10.0)
-                yield BrokerInfo(host, port, "5", "mosquitto")
+                yield BrokerInfo(host, port, "5", "mosquitto", proc)
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                if proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(5)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
         return
     async with _amqtt(host, port) as info:
         yield info

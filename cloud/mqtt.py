@@ -3,8 +3,10 @@ publisher (commands, advisories, RSU broadcasts) with its per-message counters."
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import random
 import socket
 from typing import Any
 
@@ -65,7 +67,9 @@ def make_ingest(settings: Settings, net: RoadNetwork, **kw: Any) -> IngestServic
 
 
 class Publisher:
-    """Publishes downlinks on one aiomqtt client, reconnecting lazily.
+    """Publishes downlinks on one aiomqtt client; a background task (:meth:`run`) keeps it
+    connected with back-off, so a broker outage never stalls a tick: messages published while
+    disconnected are dropped and counted (``not_connected``).
 
     Parameters
     ----------
@@ -79,7 +83,13 @@ class Publisher:
         self.settings = settings
         self.sent, self.errors = sent, errors
         self._client: aiomqtt.Client | None = None
+        self._lost = asyncio.Event()
         self.v5 = settings.mqtt_protocol == "5"
+
+    @property
+    def connected(self) -> bool:
+        """Whether downlinks can go out now."""
+        return self._client is not None
 
     def _new_client(self) -> aiomqtt.Client:
         url = self.settings.mqtt_url
@@ -95,19 +105,26 @@ class Publisher:
             timeout=5.0,
         )
 
-    async def connect(self) -> bool:
-        """Connect when not connected; False (counted) when the broker is away."""
-        if self._client is not None:
-            return True
-        client = self._new_client()
-        try:
-            await client.__aenter__()
-        except aiomqtt.MqttError as exc:
-            self.errors.inc(1, "connect")
-            LOG.warning("publisher: broker unavailable: %s", exc)
-            return False
-        self._client = client
-        return True
+    async def run(self) -> None:
+        """Connect, and reconnect with back-off (0.2 s doubling to 5 s, with jitter) when lost."""
+        delay = 0.2
+        while True:
+            client = self._new_client()
+            try:
+                await client.__aenter__()
+            except aiomqtt.MqttError as exc:
+                self.errors.inc(1, "connect")
+                LOG.warning("publisher: broker unavailable (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay * (1.0 + 0.2 * random.random()))
+                delay = min(delay * 2.0, 5.0)
+                continue
+            delay = 0.2
+            self._lost.clear()
+            self._client = client
+            try:
+                await self._lost.wait()
+            finally:
+                await self.close()
 
     async def close(self) -> None:
         """Disconnect."""
@@ -125,23 +142,35 @@ class Publisher:
         return props
 
     async def publish(self, messages: list[tuple[str, str, bytes]], basis_ns: int = 0) -> int:
-        """Publish ``(channel, topic, payload)`` triples at QoS 0; returns how many went out."""
-        if not messages or not await self.connect():
+        """Publish ``(channel, topic, payload)`` triples at QoS 0; returns how many went out.
+
+        All of a tick's messages are handed to the client in one go (``gather``): awaiting them
+        one by one would let every incoming message queued meanwhile be processed between two
+        downlinks of the same tick.
+        """
+        client = self._client
+        if not messages or client is None:
             if messages:
                 self.errors.inc(len(messages), "not_connected")
             return 0
-        client = self._client
-        assert client is not None
         props = self.properties(basis_ns)
+        results = await asyncio.gather(
+            *(client.publish(topic, payload, qos=0, properties=props) for _, topic, payload in messages),
+            return_exceptions=True,
+        )
         n = 0
-        for channel, topic, payload in messages:
-            try:
-                await client.publish(topic, payload, qos=0, properties=props)
-            except aiomqtt.MqttError as exc:
-                self.errors.inc(len(messages) - n, "publish")
-                LOG.warning("publisher: %s; reconnecting", exc)
-                await self.close()
-                return n
-            self.sent.inc(1, channel)
-            n += 1
+        failed: BaseException | None = None
+        for (channel, _, _), r in zip(messages, results, strict=True):
+            if isinstance(r, BaseException):
+                failed = r
+                self.errors.inc(1, "publish")
+            else:
+                self.sent.inc(1, channel)
+                n += 1
+        if isinstance(failed, aiomqtt.MqttError):
+            LOG.warning("publisher: %s; reconnecting", failed)
+            self._client = None
+            self._lost.set()
+        elif failed is not None:
+            raise failed
         return n

@@ -140,6 +140,7 @@ class LivePipeline:
         self._spat = SpatThrottle()
         self._seq = 0
         self._task: asyncio.Task[None] | None = None
+        self._pub_task: asyncio.Task[None] | None = None
         registry.extra.append(self.ingest.prometheus)
         registry.gauge(
             "xj_ingest_pending", "Messages waiting for the next tick.", fn=lambda: self.ingest.pipeline.batcher.pending
@@ -147,6 +148,7 @@ class LivePipeline:
 
     async def __aenter__(self) -> Self:
         await self.ingest.__aenter__()
+        self._pub_task = asyncio.create_task(self.publisher.run(), name="xj-publisher")
         self._task = asyncio.create_task(self._run(), name="xj-ticks")
         return self
 
@@ -172,7 +174,7 @@ class LivePipeline:
                 due = loop.time()
                 delay = 0.0
             await asyncio.sleep(max(0.0, delay))
-            self.state.readiness.broker = self.ingest.connected.is_set()
+            self.state.readiness.broker = self.ingest.connected.is_set() and self.publisher.connected
             await self.tick_once()
 
     async def tick_once(self) -> TickResult | None:

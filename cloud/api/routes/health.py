@@ -25,7 +25,7 @@ async def readyz(rt: RuntimeDep) -> Any:
     (or persistence is disabled); 503 with the failing checks otherwise."""
     r = rt.state.readiness
     if rt.pipeline is not None:
-        r.broker = rt.pipeline.ingest.connected.is_set()
+        r.broker = rt.pipeline.ingest.connected.is_set() and rt.pipeline.publisher.connected
         stale = time.time() - rt.state.last_tick_wall > max(5 * rt.settings.tick_s, 2.0)
         r.ticking = rt.state.tick > 0 and not stale
     r.db = await rt.db_ok()
