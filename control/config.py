@@ -63,9 +63,14 @@ class ActuatedConfig:
 class MaxPressureConfig:
     """Cyclic max-pressure (the program's stage order; the stage's green ends on lower pressure)."""
 
-    hysteresis_veh: float = 2.0  #: another stage must beat the current one by this much
-    decision_s: float = 1.0  #: re-decide at most this often
-    extension_s: float = 2.0
+    hysteresis_veh: float = 0.0  #: another stage must beat the current one by this much
+    extension_s: float = 2.0  #: a kept stage runs at least this much longer (the decision slot)
+    #: vehicles counted on a lane: "count" (all on it), "queue" (its stop-line queue) or
+    #: "queue+arriving" (the queue plus moving vehicles in the detector zone)
+    measure: str = "count"
+    #: do not cut a discharging platoon: keep the stage while its ending lanes saw a vehicle
+    #: within this gap (s); 0 disables
+    platoon_gap_s: float = 2.5
 
 
 @dataclass(frozen=True)

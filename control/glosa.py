@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from control.advice import advisory
 from control.approach import Approaches
 from control.config import GlosaConfig
 from control.spat import WINDOWS, Prediction
@@ -210,11 +211,11 @@ class Glosa:
             t = int(tls[sel[i]])
             self._seq += 1
             out.append(
-                pb.Advisory(
-                    advisory_id=f"glosa-{self._seq}",
-                    vehicle_id=vid,
-                    issued_ns=now_ns,
-                    expires_ns=now_ns + round(cfg.expiry_s * 1e9),
+                advisory(
+                    f"glosa-{self._seq}",
+                    vid,
+                    now_ns,
+                    cfg.expiry_s,
                     speed=pb.SpeedAdvice(
                         junction_id=self.net.tls_ids[t],
                         group_id=int(ap.lane_group[ln[i]]),

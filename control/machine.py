@@ -228,15 +228,13 @@ class SignalMachine:
             if np_ is not None:
                 self._clear_to(np_.index, np_.next_resumable(0), now)
         elif kind == CK.COMMAND_KIND_ALL_RED:
+            ended = self._ending()
             steps, _ = clearance(self.plan, self.chars, self.since, self.plan.all_red, now)
             self.target = None
             self.early_target = None
             self.hold_until = exp
             self.segments = steps
-            if steps:
-                self._show(now, steps[0][0], self._ending())
-            else:
-                self._show(now, self.plan.all_red, self._ending())
+            self._show(now, steps[0][0] if steps else self.plan.all_red, ended)
         self.advance(now)
 
     def _ending(self) -> tuple[int, int, float] | None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from control.advice import advisory
 from proto import pb, units
 from roadnet import RoadNetwork
 
@@ -182,11 +183,11 @@ class ParkingGuide:
             la, lo = self.net.frame.to_wgs84(self.xy[i : i + 1, 0], self.xy[i : i + 1, 1])
             lane = int(self.net.parking_lane[i])
             out.append(
-                pb.Advisory(
-                    advisory_id=f"park-{vid}-{now_ns}",
-                    vehicle_id=vid,
-                    issued_ns=now_ns,
-                    expires_ns=now_ns + round(expiry_s * 1e9),
+                advisory(
+                    f"park-{vid}-{now_ns}",
+                    vid,
+                    now_ns,
+                    expiry_s,
                     parking=pb.ParkingGuidance(
                         area_id=self.ids[i],
                         lat_e7=int(units.deg_to_e7(la[0])),

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from control.advice import advisory
 from control.config import RoutingConfig
 from proto import pb
 from roadnet import MapMatcher, RoadNetwork
@@ -212,11 +213,11 @@ class Router:
             trip.route, trip.last_advice = edges, now
             why = reason_closed if blocked else "congestion"
             out.append(
-                pb.Advisory(
-                    advisory_id=f"route-{vid}-{now_ns}",
-                    vehicle_id=vid,
-                    issued_ns=now_ns,
-                    expires_ns=now_ns + round(cfg.expiry_s * 1e9),
+                advisory(
+                    f"route-{vid}-{now_ns}",
+                    vid,
+                    now_ns,
+                    cfg.expiry_s,
                     route=pb.RouteAdvice(
                         edge_ids=[self.net.edge_ids[e] for e in edges],
                         expected_travel_s=best,

@@ -42,6 +42,10 @@ class Tracked:
     uncertain: bool = False
     #: running mean of realised durations, by (program, phase)
     history: dict[tuple[int, int], float] = field(default_factory=dict)
+    #: the last state SPaT showed and, per link, when SPaT first showed its class (s); the
+    #: machine's own values may run ahead of them between two SPaTs (commands just accepted)
+    seen_chars: str = ""
+    seen_since: F64 = field(default_factory=lambda: np.zeros(0))
 
 
 def spats_of(spat: Mapping[str, pb.Spat] | Iterable[pb.Spat]) -> list[pb.Spat]:
@@ -95,15 +99,17 @@ class SignalTracker:
             if tr is None:
                 m = SignalMachine.start(plan, pp.index, h, ts)
                 m.chars = chars
-                tr = self.tracked[t] = Tracked(machine=m)
+                tr = self.tracked[t] = Tracked(machine=m, seen_chars=chars, seen_since=m.since.copy())
             m = tr.machine
             if ts < tr.last_seen:
                 self._bad("out of order")
                 continue
-            if chars != m.chars:
-                changed = st.klass(m.chars) != st.klass(chars)
-                m.since[changed] = ts
-                m.chars = chars
+            if chars != tr.seen_chars:
+                changed = st.klass(tr.seen_chars) != st.klass(chars)
+                tr.seen_since[changed] = ts
+                tr.seen_chars = chars
+            m.chars = chars
+            m.since = tr.seen_since.copy()
             if (pp.index, h) != (m.program, m.phase):
                 if tr.last_seen > -math.inf:
                     key = (m.program, m.phase)
@@ -184,11 +190,11 @@ class SignalTracker:
         return float(self.plans[t].program(p).duration[h])
 
     def note(self, t: int, cmd: pb.SignalCommand, now: float) -> None:
-        """Record an accepted command's effect on the planned end until the next SPaT says otherwise."""
+        """Take an accepted command into the tracked state at once (the next SPaT corrects it).
+
+        A second command in the same tick is then judged on the state the first one leaves.
+        """
         m = self.machine(t)
-        if m is None or not m.in_phase:
+        if m is None:
             return
-        if cmd.kind == pb.COMMAND_KIND_SET_DURATION:
-            m.phase_end = now + float(cmd.duration_s)
-        elif cmd.kind == pb.COMMAND_KIND_EXTEND_GREEN and math.isfinite(m.phase_end):
-            m.phase_end += float(cmd.duration_s)
+        m.apply(cmd, now)

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from control import states as st
+from control.advice import advisory
 from control.approach import Approaches
 from control.config import TspConfig
 from control.machine import SignalMachine
@@ -312,11 +313,11 @@ class TransitPriority:
         self._seq += 1
         now_ns = round(now * 1e9)
         return [
-            pb.Advisory(
-                advisory_id=f"tsp-{self._seq}",
-                vehicle_id=c.vehicle_id,
-                issued_ns=now_ns,
-                expires_ns=now_ns + round(self.cfg.expiry_s * 1e9),
+            advisory(
+                f"tsp-{self._seq}",
+                c.vehicle_id,
+                now_ns,
+                self.cfg.expiry_s,
                 priority=pb.PriorityResponse(
                     request_id=c.request_id,
                     junction_id=self.plans[c.tls].tls_id,

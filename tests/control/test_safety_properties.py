@@ -12,7 +12,7 @@ import math
 from functools import cache
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as hs
 
 from control.machine import SignalMachine
@@ -124,6 +124,16 @@ def _spat(m: SignalMachine, now: float) -> pb.Spat:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=CASE, actions=hs.lists(ACTION, min_size=1, max_size=25))
+# found by this test: an all-red before the minimum green, then a release in the same tick
+@example(
+    case=("grid", 0, 0),
+    actions=[
+        (0.0, 8, 0, math.inf, None, False, 0),
+        (5.0, 8, 0, 0.0, None, False, 0),
+        (0.0, 4, 0, math.inf, None, False, 0),
+        (0.0, 7, 0, math.inf, None, False, 0),
+    ],
+)
 def test_tracked_state_never_unsafe(case: tuple[str, int, int], actions: list[Action]) -> None:
     """The field runs the commands; the cloud judges them from SPaT seen every 0.5 s only."""
     name, ti, pick = case
