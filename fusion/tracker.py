@@ -6,12 +6,20 @@ A tick at time ``t``:
 2. connected-vehicle reports (BSMs) are fused: a report goes to the track that already carries
    its vehicle id, else to a gated anonymous track (which takes the identity), else it starts a
    confirmed track of its own;
-3. all roadside detections of the tick are associated in one pass (merged scans): gated over a
-   spatial grid, then global nearest neighbour, each track taking at most one detection per
-   sensor frame; detections from overlapping sensors therefore update one track, sequentially
-   and in time order, each through ``H(tau)`` for its own time offset ``tau`` from ``t``;
-4. unassigned detections start tentative tracks, one per object however many sensors saw it;
+3. all roadside detections of the tick are associated in one pass (merged scans, not one pass
+   per sensor): gated over a spatial grid, then global nearest neighbour, each track taking at
+   most one detection per sensor frame, so detections from overlapping sensors update one
+   track. Each detection relates to the tick-time state through ``H(tau) = [I, tau I]`` for
+   its own time offset ``tau``; a track's detections of one time are fused in information form
+   and applied as one update (the same as applying them in turn), frames of different times
+   in turn;
+4. unassigned detections start tentative tracks, one per object however many sensors saw it,
+   except beside a confirmed track (its outliers and clutter near it start nothing);
 5. M-of-N confirmation, deletion, and the table of confirmed tracks.
+
+Detections much older than the tracks' time (a late sensor) are related by the same
+``H(tau)`` with ``tau < 0``; a tick earlier than the last is predicted backwards with
+``Q(|dt|)``, a conservative approximation.
 """
 
 from __future__ import annotations
