@@ -27,7 +27,7 @@ def main() -> int:
     seconds = args.seconds or (15.0 if args.quick else 60.0)
     r = run(
         seconds=seconds,
-        warmup=5.0 if args.quick else 10.0,
+        warmup=10.0,
         rsus=args.rsus,
         objects=args.objects,
         obus=args.obus,

@@ -64,6 +64,12 @@ class AdvisoryTimer:
         sel = (r >= t0_ns) & (r < t1_ns) & (b > 0)
         return (r[sel] - b[sel]) / 1e6, r[(r >= t0_ns) & (r < t1_ns)]
 
+    @property
+    def total(self) -> int:
+        """Advisories for this run's vehicles received so far."""
+        with self._lock:
+            return len(self.recv)
+
     def close(self) -> None:
         """Disconnect."""
         self.c.loop_stop()
