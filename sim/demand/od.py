@@ -2,11 +2,12 @@
 
 A JSON file for :func:`load_od`::
 
-    {"zones": {"north": ["e1", "e2"], "south": ["e7"]},
+    {"zones": {"north": ["e1", "e2"], "south": {"sources": ["e7"], "sinks": ["e8"]}},
      "begin": 0, "end": 3600, "vtype": "car",
      "trips": [["north", "south", 120], ["south", "north", 80.5]]}
 
 or ``"order": ["north", "south"], "matrix": [[0, 120], [80.5, 0]]`` instead of ``trips``.
+A zone is a list of edges (trips start and end on them) or ``sources`` and ``sinks`` edge lists.
 A fractional count keeps its fraction as a probability of one more trip.
 """
 
@@ -30,7 +31,7 @@ class ODError(ValueError):
 
 def od_trips(
     net: RoadNetwork,
-    zones: Mapping[str, Sequence[str]],
+    zones: Mapping[str, Sequence[str] | Mapping[str, Sequence[str]]],
     counts: Mapping[tuple[str, str], float],
     *,
     begin: float = 0.0,
@@ -56,14 +57,18 @@ def od_trips(
         raise ODError(f"unknown vehicle type {vtype!r}")
     g = graph or EdgeGraph(net)
     idx = net.edge_index_of
-    zone_edges: dict[str, np.ndarray] = {}
-    for z, edges in zones.items():
-        bad = [e for e in edges if e not in idx]
-        if bad:
-            raise ODError(f"zone {z!r}: edges not in the network: {', '.join(bad[:5])}")
-        if not edges:
+    sources: dict[str, np.ndarray] = {}
+    sinks: dict[str, np.ndarray] = {}
+    for z, spec in zones.items():
+        src, snk = (spec.get("sources", []), spec.get("sinks", [])) if isinstance(spec, Mapping) else (spec, spec)
+        for edges in (src, snk):
+            bad = [e for e in edges if e not in idx]
+            if bad:
+                raise ODError(f"zone {z!r}: edges not in the network: {', '.join(bad[:5])}")
+        if not src and not snk:
             raise ODError(f"zone {z!r} has no edges")
-        zone_edges[z] = np.array([idx[e] for e in edges], dtype=np.int64)
+        sources[z] = np.array([idx[e] for e in src], dtype=np.int64)
+        sinks[z] = np.array([idx[e] for e in snk], dtype=np.int64)
     rng = np.random.default_rng([seed, 0x0D])
     b = DemandBuilder(vt, seed=seed, source="od")
     router = Router(g, int(vt.bits[ti]))
@@ -73,13 +78,15 @@ def od_trips(
     tag: list[str] = []
     for (zo, zd), c in counts.items():
         for z in (zo, zd):
-            if z not in zone_edges:
+            if z not in sources:
                 raise ODError(f"OD pair ({zo!r}, {zd!r}): unknown zone {z!r}")
+        if c > 0 and (len(sources[zo]) == 0 or len(sinks[zd]) == 0):
+            raise ODError(f"OD pair ({zo!r}, {zd!r}): zone {zo!r} has no sources or {zd!r} no sinks")
         if c < 0:
             raise ODError(f"OD pair ({zo!r}, {zd!r}): negative count {c}")
         n = int(np.floor(c)) + int(rng.random() < c - np.floor(c))
-        o_all += rng.choice(zone_edges[zo], n).tolist()
-        d_all += rng.choice(zone_edges[zd], n).tolist()
+        o_all += rng.choice(sources[zo], n).tolist() if n else []
+        d_all += rng.choice(sinks[zd], n).tolist() if n else []
         t_all += rng.uniform(begin, end, n).tolist()
         tag += [f"{zo}-{zd}"] * n
     paths = router.routes(o_all, d_all)

@@ -43,27 +43,6 @@ class LaneChanges:
     coop_v: F64
 
 
-def _lowest_bit(m: I64) -> I64:
-    out: I64 = np.where(m > 0, np.log2(np.maximum(m & -m, 1)).astype(np.int64), -1)
-    return out
-
-
-def _highest_bit(m: I64) -> I64:
-    out: I64 = np.where(m > 0, np.floor(np.log2(np.maximum(m, 1))).astype(np.int64), -1)
-    return out
-
-
-def _toward(mask: I64, idx: I64) -> tuple[I64, I64]:
-    """(direction -1/+1, lanes to cross) from lane index ``idx`` to the nearest lane in ``mask``."""
-    bit = np.left_shift(1, idx)
-    above = _lowest_bit(np.right_shift(mask, idx + 1))
-    above = np.where(above >= 0, above + idx + 1, -1)
-    below = _highest_bit(mask & (bit - 1))
-    d_up = np.where(above >= 0, above - idx, 99)
-    d_dn = np.where(below >= 0, idx - below, 99)
-    return np.where(d_dn <= d_up, -1, 1), np.minimum(d_up, d_dn)
-
-
 def wanted_lanes(f: Fleet, topo: Topology, route_want: I64, stops: StopTable, edge_closed: I64) -> tuple[I64, I64]:
     """(R,) bitmasks over the current edge's lane indices: lanes wanted, lanes allowed.
 
@@ -115,11 +94,11 @@ def lane_changes(
     pref = np.where(pref == 0, want, pref)
     must = (want & bit) == 0
     mand = ok & must & (f.lc_time >= 1.0)
-    m_dir, n_needed = _toward(want, idx)
+    m_dir, n_needed = topo.dir_lut[want, idx], topo.dist_lut[want, idx]
     urgency = np.clip(1.0 - (to_end - 30.0 * (n_needed - 1)) / 150.0, 0.0, 1.0)
     # strategic: on a wanted lane, but not one the route can stay on for long
     strat = ok & ~must & ((pref & bit) == 0) & (f.lc_time >= 1.0)
-    s_dir, _ = _toward(pref, idx)
+    s_dir = topo.dir_lut[pref, idx]
     s_tb = np.left_shift(1, np.clip(idx + s_dir, 0, 62))
     strat &= ((allowed & s_tb) != 0) & (((want & s_tb) != 0) | (to_end > 100.0))
     disc = ok & ~must & ~strat & (f.lc_time >= cooldown) & (to_end > 20.0) & (f.v > 0.5)

@@ -71,6 +71,25 @@ def lane_distance(mask: I64, idx: I64) -> I64:
     return out
 
 
+def _mask_tables(k: int) -> tuple[I64, I64]:
+    if k > 12:
+        raise ValueError(f"edges with {k} lanes are not supported (at most 12)")
+    masks = np.arange(1 << k, dtype=np.int64)
+    idx = np.arange(k, dtype=np.int64)
+    mm = np.repeat(masks, k)
+    ii = np.tile(idx, len(masks))
+    dist = lane_distance(mm, ii)
+    # direction: towards the nearest wanted lane, to the right on a tie
+    bit = np.left_shift(1, ii)
+    below = np.where(mm & (bit - 1), np.floor(np.log2(np.maximum(mm & (bit - 1), 1))).astype(np.int64), -1)
+    above_m = np.right_shift(mm, ii + 1)
+    above = np.where(above_m > 0, ii + 1 + np.log2(np.maximum(above_m & -above_m, 1)).astype(np.int64), -1)
+    d_dn = np.where(below >= 0, ii - below, 99)
+    d_up = np.where(above >= 0, above - ii, 99)
+    direction = np.where(d_dn <= d_up, -1, 1)
+    return dist.reshape(len(masks), k), direction.reshape(len(masks), k)
+
+
 class Topology:
     """Engine tables of ``net`` for vehicles of the given permission classes.
 
@@ -98,6 +117,9 @@ class Topology:
         self.edge_first: I64 = net.edge_lane_offsets[:-1].copy()
         self.edge_nlanes: I64 = np.diff(net.edge_lane_offsets)
         self.max_lanes = int(self.edge_nlanes.max()) if E else 1
+        #: (2^K, K) lanes between index k and the nearest lane of a bitmask (9: empty mask), and
+        #: the direction (-1 right, +1 left) to it; K = the most lanes an edge has
+        self.dist_lut, self.dir_lut = _mask_tables(max(self.max_lanes, 1))
 
         # ------------------------------------------------------------ connections
         self.conn_from: I64 = net.conn_from_lane
@@ -355,7 +377,7 @@ class Topology:
             c = self.ft_conns[pos]
             to = self.conn_to[c]
             usable = hit & self.conn_ok[grp, c] & self.lane_ok[grp, to]
-            score = 20 - lane_distance(want, self.lane_idx[to])
+            score = 20 - self.dist_lut[want, self.lane_idx[to]]
             if lane_open is not None:
                 score += 40 * lane_open[to]
             score = np.where(usable, score, -1)
