@@ -92,7 +92,8 @@ class SafetyLayer:
         plan = m.plan
         if cmd.junction_id != plan.tls_id:
             return _reject(f"command for {cmd.junction_id!r} checked against controller {plan.tls_id!r}")
-        if m.uncertain and cmd.kind != CK.COMMAND_KIND_RELEASE:
+        if m.uncertain:
+            # even a release: in the reference model it may end an all-red before its clearance
             return _reject("controller shows a transition the cloud does not model; retry at its next stage", 1.0)
         fixed = pb.SignalCommand()
         fixed.CopyFrom(cmd)

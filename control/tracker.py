@@ -9,7 +9,8 @@ groups' likely end times) and the realised duration of every phase (for predicti
 A controller the cloud has not heard from has no state; one showing all red where its phase is
 not all red is *holding* (an ALL_RED command; a RELEASE is then previewed like any command); one
 showing any other state that is not its phase's state (a transition the field synthesised) is
-marked ``uncertain`` and the safety layer refuses anything but RELEASE for it.
+marked ``uncertain`` and the safety layer refuses every command for it until it shows a
+stage (or a hold) again.
 """
 
 from __future__ import annotations

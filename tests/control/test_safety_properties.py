@@ -134,6 +134,16 @@ def _spat(m: SignalMachine, now: float) -> pb.Spat:
         (0.0, 7, 0, math.inf, None, False, 0),
     ],
 )
+# ... and a release during the all-red's amber, which the tracker sees only as a transition
+@example(
+    case=("grid", 0, 0),
+    actions=[
+        (0.0, 8, 0, math.inf, None, False, 0),
+        (7.0, 8, 0, math.inf, None, False, 0),
+        (1.0, 4, 0, math.inf, None, False, 0),
+        (1.0, 7, 0, math.inf, None, False, 0),
+    ],
+)
 def test_tracked_state_never_unsafe(case: tuple[str, int, int], actions: list[Action]) -> None:
     """The field runs the commands; the cloud judges them from SPaT seen every 0.5 s only."""
     name, ti, pick = case
