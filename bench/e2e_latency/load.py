@@ -115,15 +115,28 @@ class DesignLoad:
         return s
 
     def run(self, seconds: float) -> LoadCounts:
-        """Publish for ``seconds`` (blocking; :meth:`stop` ends early)."""
+        """Publish for ``seconds`` (blocking; :meth:`stop` ends early).
+
+        The client's network I/O runs in this thread, right after each sub-tick's messages (no
+        paho network thread): a second thread would wait for the GIL while frames are built,
+        and messages stamped at publish would leave late.
+        """
         client = _client(self.host, self.port, f"{self.prefix}-load")
-        client.loop_start()
         try:
             self._loop(client, seconds)
         finally:
-            client.loop_stop()
             client.disconnect()
+            client.loop(timeout=0.1)
         return self.counts
+
+    @staticmethod
+    def _flush(client: mqtt.Client) -> None:
+        """Write what is queued (and read acks, pings) without blocking."""
+        client.loop(timeout=0.0)
+        for _ in range(100):
+            if not client.want_write():
+                break
+            client.loop_write()
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish."""
@@ -180,6 +193,7 @@ class DesignLoad:
                 info = client.publish(topic("tsc", sp.junction_id, "spat", "up"), env.SerializeToString(), qos=0)
                 self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
                 self.counts.spats += 1
+            self._flush(client)
             tick += 1
             due += self.period_s / slots
             time.sleep(max(0.0, due - time.perf_counter()))
