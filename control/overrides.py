@@ -164,7 +164,8 @@ class OverrideManager:
         self.machine_of = machine_of
         self.audit: AuditSink = audit if audit is not None else InMemoryAudit()
         self.pending: dict[str, _Pending] = {}  #: queued, by override id
-        self.active_until: dict[str, tuple[float, str]] = {}  #: controller id -> (expiry s, override id)
+        #: controller id -> (expiry s, override id, the command in force)
+        self.active_until: dict[str, tuple[float, str, pb.SignalCommand]] = {}
         self._out: list[pb.SignalCommand] = []
         self._ids = itertools.count(1)
 
@@ -231,7 +232,7 @@ class OverrideManager:
             for k in [k for k, p in self.pending.items() if p.req.junction_id == req.junction_id]:
                 del self.pending[k]
         else:
-            self.active_until[req.junction_id] = (cmd.expires_ns / 1e9, oid)
+            self.active_until[req.junction_id] = (cmd.expires_ns / 1e9, oid, cmd)
 
     def due(self, now: float) -> list[pb.SignalCommand]:
         """Commands to send this tick: overrides accepted since the last call and queued ones that now pass."""
@@ -247,7 +248,7 @@ class OverrideManager:
             if v.ok and v.command is not None:
                 del self.pending[oid]
                 self._send(now, p.req, p.what, v, oid)
-        for jid, (until, oid) in list(self.active_until.items()):
+        for jid, (until, oid, _) in list(self.active_until.items()):
             if now >= until:
                 del self.active_until[jid]
                 self.audit(AuditEntry(round(now * 1e9), "", "", jid, "", "expired", "", oid))
@@ -266,6 +267,6 @@ class OverrideManager:
             return True
         return any(p.req.junction_id == junction_id for p in self.pending.values())
 
-    def active(self, now: float) -> list[str]:
-        """Controller ids with an override in force at ``now``."""
-        return [j for j, (u, _) in self.active_until.items() if now < u]
+    def active(self, now: float) -> list[pb.SignalCommand]:
+        """The override commands in force at ``now`` (one per controller)."""
+        return [c for u, _, c in self.active_until.values() if now < u]

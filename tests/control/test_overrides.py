@@ -34,6 +34,7 @@ def test_an_accepted_override_is_sent_audited_and_expires(
     assert out.accepted and out.command is not None
     assert out.command.source == "operator:alice" and out.command.expires_ns == round((now + 60) * 1e9)
     assert mgr.controls("J1_1", now)
+    assert [c.command_id for c in mgr.active(now)] == [out.override_id]
     sent = mgr.due(now)
     assert [c.command_id for c in sent] == [out.override_id]
     assert mgr.due(now + 1) == []
