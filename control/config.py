@@ -71,6 +71,9 @@ class MaxPressureConfig:
     #: do not cut a discharging platoon: keep the stage while its ending lanes saw a vehicle
     #: within this gap (s); 0 disables
     platoon_gap_s: float = 2.5
+    #: count the vehicles on lanes feeding (fed by) a short approach (exit) lane through
+    #: unsignalised connections, up to this far, m; 0 counts the lane alone
+    reach_m: float = 150.0
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ class ControlService:
         self.plans = build_plans(net, cfg.safety)
         self.safety = SafetyLayer(self.plans, cfg.safety)
         self.tracker = SignalTracker(self.plans)
-        self.table = build_stage_table(net, self.plans)
+        self.table = build_stage_table(net, self.plans, reach_m=cfg.max_pressure.reach_m)
         self.approaches = Approaches.build(net)
         self.matcher = MapMatcher(net, radius=10.0)
         self.strategies: dict[str, Strategy] = {

@@ -9,6 +9,12 @@ A *row* is one (program, phase) of any controller. For each row the table holds
   gap-out).
 
 Per-row sums over lanes are then one ``np.bincount`` for every controller at once.
+
+Approach reach: a signalised approach lane is often short (a SUMO edge split before the stop
+line), so its own vehicles under-count the queue behind it. :func:`reach_matrix` adds to each
+lane the vehicles on the lanes feeding it (upstream) or fed by it (downstream) through
+unsignalised connections, up to ``reach_m`` metres, a lane that splits over several successors
+counting its share.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import csr_matrix
 
 from control.plan import ControllerPlan
 from roadnet import RoadNetwork
@@ -40,6 +47,8 @@ class StageTable:
     sv_share: F64  #: 1 / number of stages of the program serving the lane
     en_row: I64  #: ending lanes: row, lane
     en_lane: I64
+    reach_up: csr_matrix | None = None  #: (L, L) upstream reach (:func:`reach_matrix`), None: none
+    reach_down: csr_matrix | None = None
 
     @property
     def n_rows(self) -> int:
@@ -47,7 +56,14 @@ class StageTable:
         return len(self.row_tls)
 
     def pressure(self, upstream: F64, downstream: F64) -> F64:
-        """(R,) sum over each row's movements of upstream[from] - downstream[to] (lanes once)."""
+        """(R,) sum over each row's movements of upstream[from] - downstream[to] (lanes once).
+
+        With reach matrices, each lane's value first takes in the lanes within reach.
+        """
+        if self.reach_up is not None:
+            upstream = self.reach_up @ upstream
+        if self.reach_down is not None:
+            downstream = self.reach_down @ downstream
         w = self.mv_w * (upstream[self.mv_from] - downstream[self.mv_to])
         out: F64 = np.bincount(self.mv_row, weights=w, minlength=self.n_rows).astype(np.float64)
         return out
@@ -70,8 +86,8 @@ class StageTable:
         return out
 
 
-def build_stage_table(net: RoadNetwork, plans: list[ControllerPlan]) -> StageTable:
-    """The :class:`StageTable` of every program phase of every controller."""
+def build_stage_table(net: RoadNetwork, plans: list[ControllerPlan], *, reach_m: float = 0.0) -> StageTable:
+    """The :class:`StageTable` of every program phase of every controller (``reach_m``: approach reach, m)."""
     row_of: dict[tuple[int, int], int] = {}
     row_tls: list[int] = []
     mv: list[tuple[int, int, int, float]] = []
@@ -115,4 +131,44 @@ def build_stage_table(net: RoadNetwork, plans: list[ControllerPlan]) -> StageTab
         sv_share=np.array([s[2] for s in sv], dtype=np.float64),
         en_row=np.array([e[0] for e in en], dtype=i64),
         en_lane=np.array([e[1] for e in en], dtype=i64),
+        reach_up=reach_matrix(net, reach_m, upstream=True) if reach_m > 0 else None,
+        reach_down=reach_matrix(net, reach_m, upstream=False) if reach_m > 0 else None,
     )
+
+
+def reach_matrix(net: RoadNetwork, reach_m: float, *, upstream: bool = True) -> csr_matrix:
+    """(L, L) sparse: row l adds the lanes within ``reach_m`` up- (or down-) stream of lane l.
+
+    Only unsignalised connections are followed (a signal starts another approach); the lane
+    itself has weight 1; a lane reached through a split counts 1 / (its number of successors
+    (predecessors downstream)). ``x_reach = M @ x`` for lane values ``x`` (L,).
+    """
+    n = len(net.lane_ids)
+    rows: list[int] = list(range(n))
+    cols: list[int] = list(range(n))
+    vals: list[float] = [1.0] * n
+    if reach_m > 0 and n:
+        ok = net.conn_tls < 0
+        f, to = net.conn_from_lane[ok], net.conn_to_lane[ok]
+        src, dst = (to, f) if upstream else (f, to)  # walk from src to its neighbours dst
+        order = np.argsort(src, kind="stable")
+        src, dst = src[order], dst[order]
+        starts = np.searchsorted(src, np.arange(n + 1))
+        fan = np.bincount(dst, minlength=n)  # how many lanes each neighbour feeds (is fed by)
+        length = net.lane_length
+        for lane in range(n):
+            frontier = [(lane, 0.0, 1.0)]
+            seen = {lane}
+            while frontier:
+                cur, dist, w = frontier.pop()
+                for nb in dst[starts[cur] : starts[cur + 1]].tolist():
+                    d = dist + float(length[nb])
+                    if nb in seen or dist >= reach_m:
+                        continue
+                    seen.add(nb)
+                    wn = w / max(int(fan[nb]), 1)
+                    rows.append(lane)
+                    cols.append(nb)
+                    vals.append(wn)
+                    frontier.append((nb, d, wn))
+    return csr_matrix((np.array(vals), (np.array(rows), np.array(cols))), shape=(n, n))

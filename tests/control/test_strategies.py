@@ -196,3 +196,19 @@ def test_arterial_offsets_follow_the_distance(
     assert max(cycles) - min(cycles) < 1e-6, "a chain shares one cycle"
     assert ft.offset[1] == pytest.approx(300.0 / 10.0)  # C0 -> C1 is 300 m
     assert ft.offset[2] == pytest.approx(550.0 / 10.0)
+
+
+def test_reach_counts_the_lanes_feeding_a_short_approach(pasubio_net: RoadNetwork, grid_net: RoadNetwork) -> None:
+    from control.approach import Approaches
+    from control.stages import reach_matrix
+
+    up = reach_matrix(pasubio_net, 150.0)
+    ap = Approaches.build(pasubio_net)
+    short = np.flatnonzero((ap.lane_tls >= 0) & (pasubio_net.lane_length < 50.0))
+    x = np.ones(len(pasubio_net.lane_ids))
+    reached = up @ x
+    assert np.all(reached >= 1.0)
+    assert np.mean(reached[short] > 1.0) > 0.5, "most short approach lanes have lanes feeding them"
+    # on the grid every approach starts at a signal or a dead end: nothing to add
+    g = reach_matrix(grid_net, 150.0)
+    assert (g != reach_matrix(grid_net, 0.0)).nnz == 0
