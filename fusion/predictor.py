@@ -64,26 +64,27 @@ class KalmanPredictor:
         d = np.asarray(dt, dtype=np.float64)
         if d.ndim == 0 and d == 0.0:
             return
-        d1 = d[:, None] if d.ndim else d
-        d2 = d[:, None, None] if d.ndim else d
-        a = np.abs(d)
-        x[:, 0:2] += d1 * x[:, 2:4]
-        P[:, 0:2, :] += d2 * P[:, 2:4, :]
-        P[:, :, 0:2] += d2 * P[:, :, 2:4]
+        # component-first views: on the store's contiguous blocks every operation runs along
+        # the long axis of tracks
+        xT = x.T
+        PT = P.transpose(1, 2, 0)
+        xT[0:2] += d * xT[2:4]
+        PT[0:2] += d * PT[2:4]
+        PT[:, 0:2] += d * PT[:, 2:4]
         if d.ndim == 0:
             if (float(d), self.q) != self._q_for:
                 self._q_for, self._q = (float(d), self.q), process_noise(float(d), self.q)[:, :, None]
-            PT = P.transpose(1, 2, 0)  # component-first: the sum runs along the long axis of tracks
             PT += self._q
             return
+        a = np.abs(d)
         q3 = self.q * a**3 / 3.0
         q2 = self.q * a**2 / 2.0
         q1 = self.q * a
-        P[:, 0, 0] += q3
-        P[:, 1, 1] += q3
-        P[:, 0, 2] += q2
-        P[:, 2, 0] += q2
-        P[:, 1, 3] += q2
-        P[:, 3, 1] += q2
-        P[:, 2, 2] += q1
-        P[:, 3, 3] += q1
+        PT[0, 0] += q3
+        PT[1, 1] += q3
+        PT[0, 2] += q2
+        PT[2, 0] += q2
+        PT[1, 3] += q2
+        PT[3, 1] += q2
+        PT[2, 2] += q1
+        PT[3, 3] += q1

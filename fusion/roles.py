@@ -43,10 +43,15 @@ class Associator(Protocol):
 
 
 class Updater(Protocol):
-    """Kalman-updates rows of (N, 4) / (N, 4, 4) arrays in place."""
+    """Kalman-updates rows of (N, 4) / (N, 4, 4) arrays in place, or all of them from summed
+    position information."""
 
     def update(
         self, x: FloatArray, P: FloatArray, rows: IntArray, z: FloatArray, R: FloatArray, tau: FloatArray
+    ) -> None: ...
+
+    def update_information(
+        self, x: FloatArray, P: FloatArray, info: FloatArray, vec: FloatArray, tau: float
     ) -> None: ...
 
     def update_velocity(self, x: FloatArray, P: FloatArray, rows: IntArray, v: FloatArray, Rv: FloatArray) -> None: ...

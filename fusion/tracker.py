@@ -25,10 +25,11 @@ Detections much older than the tracks' time (a late sensor) are related by the s
 from __future__ import annotations
 
 from collections import Counter
+from typing import cast
 
 import numpy as np
 
-from fusion.arraytypes import BoolArray, IntArray, StructArray
+from fusion.arraytypes import BoolArray, FloatArray, IntArray, StructArray
 from fusion.association import GNNAssociator
 from fusion.attributes import AttributeVoter
 from fusion.deleter import MissDeleter
@@ -45,6 +46,8 @@ from fusion.updater import KalmanUpdater, combine, innovation, mahalanobis2
 #: up to this many (track, detection) combinations, one gate pass serves both association and
 #: the birth-exclusion test (a wider gate costs little when the scene is small)
 ONE_PASS_PAIRS = 250_000
+
+_FIVE = np.arange(5)[:, None]
 
 
 def _empty_pairs() -> IntArray:
@@ -171,12 +174,11 @@ class Tracker:
             self.predictor.predict(st.x, st.P, t - st.time)
         st.time = float(t)
         st.hist <<= np.uint32(1)
-        st.ticks += 1
+        st.counts[0:2] += 1  # ticks lived, misses (an update sets them back to 0)
         self.stats["ticks"] += 1
 
     def _end(self) -> None:
         st = self.store
-        st.misses[:] = np.where(st.hist & np.uint32(1), 0, st.misses + 1)
         self.initiator.confirm(st)
         drop = self.initiator.failed(st) | self.deleter.delete(st)
         self.stats["deletions"] += int(np.count_nonzero(drop & st.confirmed))
@@ -316,58 +318,84 @@ class Tracker:
 
     def _apply(self, pairs: IntArray, seeded: IntArray, meas: Measurements) -> None:
         """Kalman-update ``pairs`` (track row, measurement), then book-keep them and the
-        ``seeded`` pairs (hits, history, last update, votes).
+        ``seeded`` pairs (hits, misses, history, last update, votes).
 
-        The measurements of one track taken at one time (one per sensor frame) are first fused
-        in information form, which equals updating with each in turn; a track with frames at
-        several times is updated once per time, in layers of distinct tracks.
+        The measurements of one track taken at one time (one per sensor frame) are fused in
+        information form, which equals updating with each in turn. When every frame of the tick
+        has one time, all tracks are updated in one pass over the information sums; otherwise
+        each track is updated once per time, in layers of distinct tracks.
         """
         st = self.store
         rows, j = pairs
+        one_time = len(meas) > 0 and amin(meas.tau) == amax(meas.tau)
         if len(rows):
-            if amin(meas.tau) == amax(meas.tau):  # every frame at one time
-                n_tau = 1
-                group, n_groups = compact(rows)
+            if one_time:
+                self._update_all(rows, j, meas)
             else:
-                n_scans = int(amax(meas.scan)) + 1
-                scan_tau = np.zeros(n_scans)
-                scan_tau[meas.scan] = meas.tau
-                tau_values, tau_rank = np.unique(scan_tau, return_inverse=True)
-                n_tau = len(tau_values)
-                group, n_groups = compact(rows * n_tau + tau_rank[meas.scan[j]])
-            g_rows = np.zeros(n_groups, dtype=np.int64)
-            g_rows[group] = rows
-            g_tau = np.zeros(n_groups)
-            g_tau[group] = meas.tau[j]
-            zc, Rc = combine(group, n_groups, meas.z[:, j], meas.R[:, j])
-            hv = np.isfinite(meas.v[0][j])
-            with_v = bool(hv.any())
-            if with_v:
-                v_group, n_v = compact(group[hv])
-                vc, Rvc = combine(v_group, n_v, meas.v[:, j[hv]], meas.Rv[:, j[hv]])
-                v_of_group = np.full(n_groups, -1, dtype=np.int64)
-                v_of_group[group[hv]] = v_group
-                v_rows = np.zeros(n_v, dtype=np.int64)
-                v_rows[v_group] = g_rows[group[hv]]
-            if n_tau == 1:
-                self.updater.update(st.x, st.P, g_rows, zc, Rc, g_tau)
-                if with_v:
-                    self.updater.update_velocity(st.x, st.P, v_rows, vc, Rvc)
-            else:
-                layer = _layers(g_rows, st.n)
-                for k in range(int(amax(layer)) + 1):
-                    sel = (layer == k).nonzero()[0]
-                    self.updater.update(st.x, st.P, g_rows[sel], zc[:, sel], Rc[:, sel], g_tau[sel])
-                    if with_v:
-                        vs = v_of_group[sel]
-                        vs = vs[vs >= 0]
-                        self.updater.update_velocity(st.x, st.P, v_rows[vs], vc[:, vs], Rvc[:, vs])
+                self._update_layers(rows, j, meas)
         rows = np.concatenate([rows, seeded[0]])
         j = np.concatenate([j, seeded[1]])
         st.hist[rows] |= np.uint32(1)
+        st.misses[rows] = 0
         st.hits += np.bincount(rows, minlength=st.n).astype(np.int32)
-        st.t_update[rows] = st.time + meas.tau[j]  # any of the tick's measurement times
+        # any of the tick's measurement times
+        st.t_update[rows] = st.time + (float(meas.tau[0]) if one_time else meas.tau[j])
         self.voter.vote(st, rows, meas, j)
+
+    def _update_all(self, rows: IntArray, j: IntArray, meas: Measurements) -> None:
+        """Every track at once with the summed information of its measurements (all of one time)."""
+        st = self.store
+        n, m = st.n, len(meas)
+        # per measurement R^-1 packed [xx; xy; yy] and R^-1 z, then the pairs' sums per track
+        R = meas.R
+        w = np.empty((5, m))
+        np.divide(R[::-1], R[0] * R[2] - R[1] * R[1], out=w[0:3])  # [yy; xy; xx] / det
+        np.negative(w[1], out=w[1])
+        np.multiply(w[0:2], meas.z[0], out=w[3:5])
+        w[3:5] += w[1:3] * meas.z[1]
+        sums = cast(
+            FloatArray, np.bincount((rows + _FIVE * n).ravel(), w.take(j, axis=1).ravel(), minlength=5 * n)
+        ).reshape(5, n)
+        self.updater.update_information(st.x, st.P, sums[0:3], sums[3:5], float(meas.tau[0]))
+        hv = np.isfinite(meas.v[0][j])
+        if hv.any():
+            v_rows, v_j = rows[hv], j[hv]
+            group, n_v = compact(v_rows)
+            vc, Rvc = combine(group, n_v, meas.v[:, v_j], meas.Rv[:, v_j])
+            g_rows = np.zeros(n_v, dtype=np.int64)
+            g_rows[group] = v_rows
+            self.updater.update_velocity(st.x, st.P, g_rows, vc, Rvc)
+
+    def _update_layers(self, rows: IntArray, j: IntArray, meas: Measurements) -> None:
+        """Each track once per measurement time, its measurements of one time fused first."""
+        st = self.store
+        n_scans = int(amax(meas.scan)) + 1
+        scan_tau = np.zeros(n_scans)
+        scan_tau[meas.scan] = meas.tau
+        tau_values, tau_rank = np.unique(scan_tau, return_inverse=True)
+        group, n_groups = compact(rows * len(tau_values) + tau_rank[meas.scan[j]])
+        g_rows = np.zeros(n_groups, dtype=np.int64)
+        g_rows[group] = rows
+        g_tau = np.zeros(n_groups)
+        g_tau[group] = meas.tau[j]
+        zc, Rc = combine(group, n_groups, meas.z[:, j], meas.R[:, j])
+        hv = np.isfinite(meas.v[0][j])
+        with_v = bool(hv.any())
+        if with_v:
+            v_group, n_v = compact(group[hv])
+            vc, Rvc = combine(v_group, n_v, meas.v[:, j[hv]], meas.Rv[:, j[hv]])
+            v_of_group = np.full(n_groups, -1, dtype=np.int64)
+            v_of_group[group[hv]] = v_group
+            v_rows = np.zeros(n_v, dtype=np.int64)
+            v_rows[v_group] = g_rows[group[hv]]
+        layer = _layers(g_rows, st.n)
+        for k in range(int(amax(layer)) + 1):
+            sel = (layer == k).nonzero()[0]
+            self.updater.update(st.x, st.P, g_rows[sel], zc[:, sel], Rc[:, sel], g_tau[sel])
+            if with_v:
+                vs = v_of_group[sel]
+                vs = vs[vs >= 0]
+                self.updater.update_velocity(st.x, st.P, v_rows[vs], vc[:, vs], Rvc[:, vs])
 
     # -- output ------------------------------------------------------------------------------
 

@@ -1,15 +1,15 @@
 """Columnar storage of every track, and the track table the tracker hands out.
 
-:class:`TrackStore` keeps one array per attribute for all tracks (confirmed and tentative),
-with spare capacity so that adding tracks does not copy every column, and compacts once per
-tick when tracks are deleted. Attribute arrays are views of length ``n`` into the buffers:
-writing into them writes the store.
+:class:`TrackStore` keeps all tracks (confirmed and tentative) in five blocks, one per dtype,
+each with the tracks on its last axis and exactly ``n`` columns wide, so that every attribute
+is a contiguous view: numpy costs several times more per call on a strided 2-D view than on a
+contiguous array, and at a few hundred tracks a tick is mostly such calls. Appending tracks
+and dropping them (once per tick) rebuild the five blocks, one call each.
 
-Every buffer is component-first, with the tracks on its last axis (states (4, capacity),
-covariances (4, 4, capacity), small columns grouped in a few blocks), and the attributes are
-views: ``x`` (n, 4) and ``P`` (n, 4, 4) over buffers where every element-wise operation on all
-tracks runs along one long contiguous axis; ``xT`` and ``PT`` are the same data as (4, n) and
-(4, 4, n). Compaction and appends touch eight buffers, not one per column.
+The float block holds the states and covariances component-first: ``xT`` (4, n), ``PT``
+(4, 4, n) and ``P16`` (16, n) are views where every element-wise operation on all tracks runs
+along one long contiguous axis; ``x`` (n, 4) and ``P`` (n, 4, 4) are the same data transposed.
+Writing into any attribute writes the store.
 """
 
 from __future__ import annotations
@@ -51,6 +51,9 @@ TRACK_DTYPE = np.dtype(
     ]
 )
 
+#: Rows of the float block: state, covariance (row-major 4 x 4), birth and last-update times.
+_X, _P, _TIMES = slice(0, 4), slice(4, 20), slice(20, 22)
+
 
 class TrackStore:
     """All tracks as columns.
@@ -66,17 +69,23 @@ class TrackStore:
     x
         (n, 4) float64 states ``[x, y, vx, vy]`` (m, m/s); ``xT`` the same as (4, n).
     P
-        (n, 4, 4) float64 covariances; ``PT`` the same as (4, 4, n).
+        (n, 4, 4) float64 covariances; ``PT`` the same as (4, 4, n), ``P16`` as (16, n) with
+        row ``4 i + j`` the entry ``(i, j)``.
+    state
+        (22, n) float64, the block behind ``xT`` (rows 0-3), ``P16`` (rows 4-19), ``t_birth``
+        and ``t_update`` (rows 20, 21).
     t_birth, t_update
         (n,) float64 birth and last-update times (s).
     hist
         (n,) uint32 hit history by tick: bit 0 the current tick, bit k the tick k ago.
     ticks
         (n,) int32 ticks lived (1 in the tick of birth).
-    hits
-        (n,) int32 updates received (all scans).
     misses
         (n,) int32 consecutive ticks without an update.
+    hits
+        (n,) int32 updates received (all scans).
+    counts
+        (4, n) int32, the block behind ``ticks``, ``misses``, ``hits`` and ``hist`` (rows 0-3).
     confirmed
         (n,) bool.
     votes
@@ -89,16 +98,13 @@ class TrackStore:
         (n,) int64 index into the tracker's identity table, -1 for none.
     """
 
-    #: buffers, each with the rows (tracks) on its last axis: name -> (dtype, leading shape,
-    #: fill of new rows per leading row)
+    #: blocks, each with the rows (tracks) on its last axis: name -> (dtype, leading shape,
+    #: value of a new track's column per leading row)
     BLOCKS: ClassVar[dict[str, tuple[npt.DTypeLike, tuple[int, ...], tuple[Any, ...]]]] = {
-        "x": (np.float64, (4,), (0.0,) * 4),
-        "P": (np.float64, (4, 4), (0.0,)),
-        "times": (np.float64, (2,), (0.0, 0.0)),  # t_birth, t_update
-        "counts": (np.int32, (3,), (1, 0, 0)),  # ticks, hits, misses
-        "hist": (np.uint32, (), (0,)),
+        "state": (np.float64, (22,), (0.0,) * 22),  # x (4), P (16), t_birth, t_update
+        "counts": (np.int32, (4,), (1, 0, 0, 0)),  # ticks, misses, hits, hist
         "confirmed": (np.bool_, (), (False,)),
-        "tallies": (np.float32, (N_CLASSES + 3,), (0.0,)),  # votes, size_w, length_sum, width_sum
+        "tallies": (np.float32, (N_CLASSES + 3,), (0.0,) * (N_CLASSES + 3)),  # votes, size_w, sums
         "ids": (np.int64, (2,), (0, -1)),  # track_id, ident
     }
 
@@ -119,47 +125,43 @@ class TrackStore:
     ident: IntArray
     xT: FloatArray
     PT: FloatArray
+    P16: FloatArray
+    state: FloatArray
+    counts: npt.NDArray[np.int32]
     tallies: npt.NDArray[np.float32]
 
-    def __init__(self, capacity: int = 64, time: float = float("nan")) -> None:
+    def __init__(self, time: float = float("nan")) -> None:
         self.n = 0
         self.time = time
         self.next_id = 1
-        self._buf: dict[str, npt.NDArray[Any]] = {}
+        self._blocks: dict[str, npt.NDArray[Any]] = {}
         self._fill: dict[str, npt.NDArray[Any]] = {}
         for name, (dtype, shape, fill) in self.BLOCKS.items():
-            f = np.array(fill, dtype=dtype)
-            self._fill[name] = np.broadcast_to(f.reshape(-1, *([1] * len(shape))) if len(fill) > 1 else f, (*shape, 1))
-        self._alloc(max(int(capacity), 1))
-
-    def _alloc(self, capacity: int) -> None:
-        for name, (dtype, shape, _) in self.BLOCKS.items():
-            buf = np.empty((*shape, capacity), dtype=dtype)
-            old = self._buf.get(name)
-            if old is not None:
-                buf[..., : self.n] = old[..., : self.n]
-            self._buf[name] = buf
+            self._blocks[name] = np.empty((*shape, 0), dtype=dtype)
+            self._fill[name] = np.array(fill, dtype=dtype).reshape(*shape, 1)
         self._views()
 
     def _views(self) -> None:
-        n, b = self.n, self._buf
-        self.xT = b["x"][:, :n]
+        b = self._blocks
+        self.state = s = b["state"]
+        self.xT = s[_X]
         self.x = self.xT.T
-        self.PT = b["P"][:, :, :n]
+        self.P16 = s[_P]
+        self.PT = s[_P].reshape(4, 4, self.n)
         self.P = self.PT.transpose(2, 0, 1)
-        self.t_birth, self.t_update = b["times"][0, :n], b["times"][1, :n]
-        self.ticks, self.hits, self.misses = b["counts"][0, :n], b["counts"][1, :n], b["counts"][2, :n]
-        self.hist = b["hist"][:n]
-        self.confirmed = b["confirmed"][:n]
-        self.tallies = tallies = b["tallies"][:, :n]
+        self.t_birth, self.t_update = s[20], s[21]
+        self.counts = c = b["counts"]
+        self.ticks, self.misses, self.hits = c[0], c[1], c[2]
+        self.hist = c[3].view(np.uint32)
+        self.confirmed = b["confirmed"]
+        self.tallies = tallies = b["tallies"]
         self.votes = tallies[:N_CLASSES].T
-        self.size_w, self.length_sum, self.width_sum = (tallies[N_CLASSES + k] for k in range(3))
-        self.track_id, self.ident = b["ids"][0, :n], b["ids"][1, :n]
-
-    @property
-    def capacity(self) -> int:
-        """Rows the buffers hold before they grow."""
-        return int(self._buf["x"].shape[-1])
+        self.size_w, self.length_sum, self.width_sum = (
+            tallies[N_CLASSES],
+            tallies[N_CLASSES + 1],
+            tallies[N_CLASSES + 2],
+        )
+        self.track_id, self.ident = b["ids"][0], b["ids"][1]
 
     def add(self, x: FloatArray, P: FloatArray, t: float) -> IntArray:
         """Append tracks and give them fresh ids.
@@ -179,17 +181,19 @@ class TrackStore:
             (k,) row indices of the new tracks; other columns hold their defaults (``ticks`` 1).
         """
         k = len(x)
-        start = self.n
-        if start + k > self.capacity:
-            self._alloc(max(2 * self.capacity, start + k))
-        end = start + k
-        for name, buf in self._buf.items():
-            buf[..., start:end] = self._fill[name]
-        b = self._buf
-        b["x"][:, start:end] = x.T
-        b["P"][:, :, start:end] = P.transpose(1, 2, 0)
-        b["times"][:, start:end] = t
-        b["ids"][0, start:end] = np.arange(self.next_id, self.next_id + k)
+        start, end = self.n, self.n + k
+        b = self._blocks
+        for name, fill in self._fill.items():
+            old = b[name]
+            new = np.empty((*old.shape[:-1], end), dtype=old.dtype)
+            new[..., :start] = old
+            new[..., start:] = fill
+            b[name] = new
+        s = b["state"]
+        s[_X, start:] = x.T
+        s[_P, start:] = P.reshape(k, 16).T
+        s[_TIMES, start:] = t
+        b["ids"][0, start:] = np.arange(self.next_id, self.next_id + k)
         self.next_id += k
         self.n = end
         self._views()
@@ -198,10 +202,10 @@ class TrackStore:
     def keep(self, mask: BoolArray) -> None:
         """Keep the rows where ``mask`` (shape (n,)) is true, in order; drop the others."""
         idx = mask.nonzero()[0]
-        m = len(idx)
-        if m == self.n:
+        if len(idx) == self.n:
             return
-        for buf in self._buf.values():
-            buf[..., :m] = buf[..., idx]
-        self.n = m
+        b = self._blocks
+        for name in self.BLOCKS:
+            b[name] = b[name].take(idx, axis=-1)  # cheaper than [..., idx]
+        self.n = len(idx)
         self._views()

@@ -83,9 +83,18 @@ def _apply(
     a = PHt[:, 0]  # (4, k)
     b = PHt[:, 1]
     xs += (a * i00 + b * i01) * r[0] + (a * i01 + b * i11) * r[1]
-    ac, ar, bc, br = a[:, None], a[None], b[:, None], b[None]
-    Ps -= i00 * (ac * ar) + i01 * (ac * br + bc * ar) + i11 * (bc * br)
+    _correct(Ps, a, b, i00, i01, i11)
     return Ps
+
+
+def _correct(Ps: FloatArray, a: FloatArray, b: FloatArray, m00: FloatArray, m01: FloatArray, m11: FloatArray) -> None:
+    """``Ps -= [a b] M [a b]^T`` for (4, k) columns ``a, b`` and symmetric (2, 2, k) ``M``.
+
+    ``m00 a a^T + m01 (a b^T + b a^T) + m11 b b^T``: each term symmetric to the last bit, so a
+    symmetric ``Ps`` stays symmetric without re-symmetrising.
+    """
+    ac, ar, bc, br = a[:, None], a[None], b[:, None], b[None]
+    Ps -= m00 * (ac * ar) + m01 * (ac * br + bc * ar) + m11 * (bc * br)
 
 
 def _blocks(x: FloatArray, P: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
@@ -140,6 +149,65 @@ class KalmanUpdater:
         xs, Ps = _blocks(x, P, rows)
         r, S, PHt = innovation(xs, Ps, z, R, tau)
         _store(x, P, rows, xs, _apply(xs, Ps, r, S, PHt))
+
+    def update_information(self, x: FloatArray, P: FloatArray, info: FloatArray, vec: FloatArray, tau: float) -> None:
+        """Update every track with its measurements' summed position information, in place.
+
+        For measurements ``z_j`` with covariances ``R_j`` taken ``tau`` s after the state,
+        ``info = sum R_j^-1`` and ``vec = sum R_j^-1 z_j`` per track; with ``A = H P H^T`` and
+        ``B = info A + I``, the gain step is ``x += P H^T B^-1 (vec - info H x)`` and
+        ``P -= P H^T B^-1 info H P``: the Kalman update with the fused measurement, written so
+        that a track without measurements (``info = 0``) gets exactly zero gain, and no
+        per-track gathers or scatters are needed. ``B`` has determinant at least 1.
+
+        Parameters
+        ----------
+        x, P
+            (N, 4) states and (N, 4, 4) covariances of all tracks (fastest as the store's
+            component-first views).
+        info
+            (3, N) packed ``[xx; xy; yy]`` information, m^-2 (zero for tracks not measured).
+        vec
+            (2, N) information-weighted positions, m^-1.
+        tau
+            Measurement time minus state time, s, the same for all.
+        """
+        xs = x.T
+        Ps = P.transpose(1, 2, 0)
+        sa, sb, sc = info[0], info[1], info[2]
+        if tau:
+            PHt = Ps[:, 0:2] + tau * Ps[:, 2:4]
+            h0 = xs[0] + tau * xs[2]
+            h1 = xs[1] + tau * xs[3]
+            a00 = PHt[0, 0] + tau * PHt[2, 0]
+            a01 = 0.5 * (PHt[0, 1] + tau * PHt[2, 1] + PHt[1, 0] + tau * PHt[3, 0])
+            a11 = PHt[1, 1] + tau * PHt[3, 1]
+        else:
+            PHt = Ps[:, 0:2]
+            h0, h1 = xs[0], xs[1]
+            a00, a01, a11 = PHt[0, 0], PHt[0, 1], PHt[1, 1]
+        # B = info A + I, then its inverse's entries (adjugate over the determinant)
+        b00 = sa * a00 + sb * a01
+        b00 += 1.0
+        b01 = sa * a01 + sb * a11
+        b10 = sb * a00 + sc * a01
+        b11 = sb * a01 + sc * a11
+        b11 += 1.0
+        inv = 1.0 / (b00 * b11 - b01 * b10)
+        b00 *= inv
+        b01 *= inv
+        b10 *= inv
+        b11 *= inv
+        y0 = vec[0] - (sa * h0 + sb * h1)
+        y1 = vec[1] - (sb * h0 + sc * h1)
+        # M = B^-1 info (symmetric), weights w = B^-1 y
+        m00 = b11 * sa - b01 * sb
+        m01 = b11 * sb - b01 * sc
+        m11 = b00 * sc - b10 * sb
+        a = PHt[:, 0]  # (4, N)
+        b = PHt[:, 1]
+        xs += a * (b11 * y0 - b01 * y1) + b * (b00 * y1 - b10 * y0)
+        _correct(Ps, a, b, m00, m01, m11)
 
     def update_velocity(self, x: FloatArray, P: FloatArray, rows: IntArray, v: FloatArray, Rv: FloatArray) -> None:
         """Update tracks ``rows`` with one velocity measurement each, in place.

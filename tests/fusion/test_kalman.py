@@ -121,6 +121,36 @@ def test_combined_measurements_equal_sequential_updates() -> None:
     np.testing.assert_allclose(one_P, seq_P, atol=1e-10)
 
 
+@pytest.mark.parametrize("tau", [0.0, 0.04], ids=["same-time", "later-frames"])
+def test_information_update_equals_sequential_updates(tau: float) -> None:
+    """Summed information of several measurements per track: the same as updating with each in
+    turn; a track without information is left exactly as it was; P stays symmetric."""
+    n = 5
+    st = TrackStore()
+    st.add(RNG.normal(size=(n, 4)), _spd(n, 4), 0.0)
+    x0, P0 = st.x.copy(), st.P.copy()
+    # track 0: three measurements, 1: one, 2: none, 3: two, 4: none
+    rows = np.array([0, 0, 0, 1, 3, 3])
+    z = RNG.normal(size=(len(rows), 2))
+    R = _spd(len(rows), 2)
+    info = np.zeros((3, n))
+    vec = np.zeros((2, n))
+    for k, r in enumerate(rows):
+        Ri = np.linalg.inv(R[k])
+        info[:, r] += Ri[0, 0], Ri[0, 1], Ri[1, 1]
+        vec[:, r] += Ri @ z[k]
+    KalmanUpdater().update_information(st.x, st.P, info, vec, tau)
+    up = KalmanUpdater()
+    seq_x, seq_P = x0.copy(), P0.copy()
+    for k, r in enumerate(rows):
+        up.update(seq_x, seq_P, np.array([r]), z[k : k + 1].T, _pack(R[k : k + 1]), np.array([tau]))
+    np.testing.assert_allclose(st.x, seq_x, atol=1e-10)
+    np.testing.assert_allclose(st.P, seq_P, atol=1e-10)
+    for r in (2, 4):
+        assert np.array_equal(st.x[r], x0[r]) and np.array_equal(st.P[r], P0[r])
+    assert np.array_equal(st.P, st.P.transpose(0, 2, 1))
+
+
 def test_filter_equals_batch_least_squares() -> None:
     """Without process noise the Kalman filter's posterior is the weighted least-squares fit."""
     n_tracks, n_steps, dt = 4, 12, 0.1
