@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from fusion.arraytypes import BoolArray, FloatArray, IntArray, StructArray
+from fusion.arraytypes import FloatArray, IntArray, StructArray
 from fusion.indexing import amax, amin, compact
 from fusion.tracks import N_CLASSES
 
@@ -89,11 +89,11 @@ class Measurements:
     def take(self, idx: IntArray) -> Measurements:
         """The measurements at integer positions ``idx``, (k,)."""
         return Measurements(
-            self.z[:, idx],
-            self.R[:, idx],
+            self.z.take(idx, axis=1),  # cheaper than z[:, idx]
+            self.R.take(idx, axis=1),
             self.tau[idx],
-            self.v[:, idx],
-            self.Rv[:, idx],
+            self.v.take(idx, axis=1),
+            self.Rv.take(idx, axis=1),
             self.scan[idx],
             self.cls[idx],
             self.weight[idx],
@@ -104,89 +104,123 @@ class Measurements:
 
 def _known_class(cls: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
     """ObjectClass values, with numbers beyond the contract's as unknown (0)."""
-    return np.where(cls < N_CLASSES, cls, 0).astype(np.uint8)
+    if len(cls) and amax(cls) >= N_CLASSES:
+        return np.where(cls < N_CLASSES, cls, 0).astype(np.uint8)
+    return cls.astype(np.uint8)
+
+
+def _positive(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """A contiguous copy of ``a`` with values that are not positive (NaN too) as 0."""
+    out = a.astype(np.float32)
+    return np.fmax(out, np.float32(0.0), out=out)
+
+
+#: variance -> (3, k) read-only packed ``var * I``, grown as needed
+_ISO: dict[float, FloatArray] = {}
 
 
 def _iso(var: float, m: int) -> FloatArray:
-    """(3, m) packed covariances ``var * I``."""
-    out = np.zeros((3, m))
-    out[0] = out[2] = var
-    return out
+    """(3, m) packed covariances ``var * I`` (read-only; a view of a shared table)."""
+    table = _ISO.get(var)
+    if table is None or table.shape[1] < m:
+        table = np.zeros((3, max(m, 2 * (0 if table is None else table.shape[1]), 256)))
+        table[0] = table[2] = var
+        table.flags.writeable = False
+        _ISO[var] = table
+    return table[:, :m]
 
 
-def valid_detections(det: StructArray) -> BoolArray:
-    """Rows of a ``DETECTION_DTYPE`` array that can be used: finite t, x, y. Shape (N,)."""
-    return np.asarray(np.isfinite(det["t"]) & np.isfinite(det["x"]) & np.isfinite(det["y"]))
+def scan_index(sensor: npt.NDArray[np.integer], tau: FloatArray) -> IntArray:
+    """Label of each row's frame, a frame being a distinct (sensor, time).
 
-
-def scan_index(sensor: npt.ArrayLike, t: FloatArray) -> IntArray:
-    """Compact index (0 .. S-1) of each row's frame, a frame being a distinct (sensor, time).
+    Labels are non-negative, equal within a frame and distinct between frames, and at most a
+    few times the number of rows: the sensor numbers themselves when all frames share one time
+    and the numbers are small, else 0 .. S-1.
 
     Parameters
     ----------
     sensor
         (m,) sensor numbers.
-    t
-        (m,) times s; equal to the microsecond within one frame.
+    tau
+        (m,) times s (any origin); equal to the microsecond within one frame.
 
     Returns
     -------
     scan
         (m,) int64.
     """
-    if len(t) == 0:
+    m = len(tau)
+    if m == 0:
         return np.zeros(0, dtype=np.int64)
+    lo = amin(tau)
+    if lo == amax(tau):  # every frame at one time: the common, synchronous case
+        if amin(sensor) >= 0 and amax(sensor) <= 4 * m + 64:
+            return sensor.astype(np.int64)
+        return compact(sensor)[0]
     rank, n_sensors = compact(sensor)
-    if amin(t) == amax(t):  # every frame at one time: the common, synchronous case
-        return rank
-    us = np.rint((t - amin(t)) * 1e6).astype(np.int64)
+    us = np.rint((tau - lo) * 1e6).astype(np.int64)
     return compact(us * n_sensors + rank)[0]
 
 
-def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> Measurements:
-    """Measurements from a ``DETECTION_DTYPE`` array (all rows valid), shape (m,).
+def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[Measurements, int]:
+    """Measurements from a ``DETECTION_DTYPE`` array, and how many rows were left out.
 
-    A row's own covariance ``r_xx, r_xy, r_yy`` is used when finite and positive definite,
-    else ``noise.position_var``. Velocities with a NaN component count as unknown (both NaN).
+    Rows without finite ``t, x, y`` cannot be used and are left out. A row's own covariance
+    ``r_xx, r_xy, r_yy`` is used when finite and positive definite, else
+    ``noise.position_var``. Velocities with a NaN component count as unknown (both NaN).
     Sizes that are not positive count as unknown (0); confidence is clipped to 0..1.
+
+    Returns
+    -------
+    meas
+        The ``m`` measurements of the usable rows, in order.
+    invalid
+        Number of rows left out.
     """
     m = len(det)
-    z = np.empty((2, m))
-    z[0] = det["x"]
-    z[1] = det["y"]
+    block = np.empty((5, m))  # tau, x, y, vx, vy
+    block[0] = det["t"]
+    block[0] -= t
+    block[1] = det["x"]
+    block[2] = det["y"]
+    finite = np.isfinite(block[0:3])
+    if not np.logical_and.reduce(finite, axis=None):
+        ok = finite[0] & finite[1] & finite[2]
+        return from_detections(det[ok], t, noise)[0], m - int(np.count_nonzero(ok))
+    block[3] = det["vx"]
+    block[4] = det["vy"]
+    finite = np.isfinite(block[3:5])
+    if not np.logical_and.reduce(finite, axis=None):  # unknown velocities: both components NaN
+        block[3:5] = np.where(finite[0] & finite[1], block[3:5], np.nan)
     R = np.empty((3, m))
     R[0] = det["r_xx"]
     R[1] = det["r_xy"]
     R[2] = det["r_yy"]
-    own = (R[0] > 0) & (R[0] * R[2] - R[1] * R[1] > 0)  # False where any is NaN
-    if not own.all():
+    det_r = R[0] * R[2]
+    det_r -= R[1] * R[1]
+    if m and not amin(np.minimum(R[0], det_r)) > 0:  # not all positive definite (NaN included)
+        own = (R[0] > 0) & (det_r > 0)
         R[0] = np.where(own, R[0], noise.position_var)
         R[1] = np.where(own, R[1], 0.0)
         R[2] = np.where(own, R[2], noise.position_var)
-    v = np.empty((2, m))
-    v[0] = det["vx"]
-    v[1] = det["vy"]
-    v[:, ~(np.isfinite(v[0]) & np.isfinite(v[1]))] = np.nan
-    tt = det["t"].astype(np.float64)
     conf = det["confidence"].astype(np.float32)
-    conf[~(conf <= 1.0)] = 1.0  # NaN and > 1
-    conf[conf < 0.0] = 0.0
-    length = det["length"].astype(np.float32)
-    length[~(length > 0)] = 0.0
-    width = det["width"].astype(np.float32)
-    width[~(width > 0)] = 0.0
-    return Measurements(
-        z=z,
+    np.fmin(conf, np.float32(1.0), out=conf)  # NaN -> 1
+    np.maximum(conf, np.float32(0.0), out=conf)
+    if noise.detection_weight != 1.0:
+        conf *= np.float32(noise.detection_weight)
+    meas = Measurements(
+        z=block[1:3],
         R=R,
-        tau=tt - t,
-        v=v,
+        tau=block[0],
+        v=block[3:5],
         Rv=_iso(noise.velocity_var, m),
-        scan=scan_index(det["sensor"], tt),
+        scan=scan_index(det["sensor"], block[0]),
         cls=_known_class(det["cls"]),
-        weight=conf * np.float32(noise.detection_weight),
-        length=length,
-        width=width,
+        weight=conf,
+        length=_positive(det["length"]),
+        width=_positive(det["width"]),
     )
+    return meas, 0
 
 
 def from_reports(rep: StructArray, t: float, noise: NoiseDefaults) -> Measurements:
@@ -195,10 +229,6 @@ def from_reports(rep: StructArray, t: float, noise: NoiseDefaults) -> Measuremen
     Each report is its own scan. Velocity comes from ``vx, vy``.
     """
     m = len(rep)
-    length = rep["length"].astype(np.float32)
-    length[~(length > 0)] = 0.0
-    width = rep["width"].astype(np.float32)
-    width[~(width > 0)] = 0.0
     return Measurements(
         z=np.stack([rep["x"], rep["y"]]).astype(np.float64),
         R=_iso(noise.report_position_var, m),
@@ -208,6 +238,6 @@ def from_reports(rep: StructArray, t: float, noise: NoiseDefaults) -> Measuremen
         scan=np.arange(m, dtype=np.int64),
         cls=_known_class(rep["cls"]),
         weight=np.full(m, noise.report_weight, dtype=np.float32),
-        length=length,
-        width=width,
+        length=_positive(rep["length"]),
+        width=_positive(rep["width"]),
     )

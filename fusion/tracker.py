@@ -37,7 +37,7 @@ from fusion.gating import MahalanobisGate
 from fusion.identity import IdentityTable
 from fusion.indexing import amax, amin, compact, stack2
 from fusion.initiator import MofNInitiator, birth_seeds
-from fusion.measurements import Measurements, NoiseDefaults, from_detections, from_reports, valid_detections
+from fusion.measurements import Measurements, NoiseDefaults, from_detections, from_reports
 from fusion.predictor import KalmanPredictor
 from fusion.roles import Associator, Deleter, Gate, Initiator, Predictor, Updater, Voter
 from fusion.tracks import TRACK_DTYPE, TrackStore
@@ -185,12 +185,10 @@ class Tracker:
         st.keep(~drop)
 
     def _fuse_detections(self, detections: StructArray, t: float) -> None:
-        ok = valid_detections(detections)
         self.stats["detections"] += len(detections)
-        if not ok.all():
-            self.stats["invalid_detections"] += int(np.count_nonzero(~ok))
-            detections = detections[ok]
-        meas = from_detections(detections, t, self.noise)
+        meas, invalid = from_detections(detections, t, self.noise)
+        if invalid:
+            self.stats["invalid_detections"] += invalid
         st = self.store
         # births are refused beside a confirmed track (the detection is its outlier or clutter):
         # a small scene finds those pairs in the same pass as association's, a large one in a
