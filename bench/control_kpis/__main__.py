@@ -7,7 +7,9 @@ picture from ground truth), the same seeds for every strategy, medians over seed
   the map's own programs (``local``), Webster fixed time (``fixed``), ``actuated``,
   ``max-pressure``; the baseline is Webster on the grids and the city's own programs on Pasubio;
 * transit priority: a strategy with and without TSP (bus delay against the schedule, car delay);
-* GLOSA: stops of compliant against non-compliant advised vehicles in the same runs.
+* GLOSA: stops of compliant against non-compliant advised vehicles in the same runs;
+* one strategy on the fused picture (fusion's tracker on the simulated RSU, lamp-post and BSM
+  data) instead of the oracle, to see what sensing costs.
 
 It prints the tables with the % change against each baseline and the ratios the targets are
 judged on, and writes ``results.json`` and ``kpis.png`` to ``--out``.
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.control_kpis.run import RunSpec, run_one
+from sim.kpi import write_json
 
 OUT = Path(__file__).resolve().parent / "results"
 STRATEGIES = ("local", "fixed", "actuated", "max-pressure")
@@ -58,6 +61,8 @@ def plan(quick: bool, seeds: int) -> list[RunSpec]:
             runs += [RunSpec(scn, c, tsp=tsp, seed=k) for k in s]
     for c in ("fixed", "actuated"):
         runs += [RunSpec("grid-medium", c, glosa=True, seed=k) for k in s]
+    # the same control on what the field platform sees: fusion's tracks and picture
+    runs += [RunSpec("grid-medium", "max-pressure", picture="fused", label="max-pressure@fused", seed=1)]
     return runs
 
 
@@ -91,7 +96,8 @@ def _row(cells: Iterable[object], widths: Iterable[int]) -> str:
     out = []
     for k, (c, w) in enumerate(zip(cells, widths, strict=True)):
         text = f"{c:.2f}" if isinstance(c, float) and abs(c) < 10 else (f"{c:.1f}" if isinstance(c, float) else str(c))
-        out.append(text.ljust(w) if k == 0 else text.rjust(w))
+        left = isinstance(c, str) and not text.endswith("%") and k < 2
+        out.append(text.ljust(w) if left else text.rjust(w))
     return "  " + "".join(out)
 
 
@@ -111,7 +117,7 @@ def report(summary: dict[str, dict[str, dict[str, float]]]) -> list[str]:
         lines.append(
             _row(("run", "n", "delay s", "vs base", "stops", "vs base", "bus delay s", "arrived", "in net"), widths)
         )
-        for name in STRATEGIES:
+        for name in (*STRATEGIES, *sorted(n for n in runs if n.endswith("@fused"))):
             k = runs.get(name)
             if not k:
                 continue
@@ -250,26 +256,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
-    if args.jobs == 1:
-        for i, spec in enumerate(runs, 1):
-            r = run_one(spec)
+    failed: list[dict[str, str]] = []
+    args.out.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [(spec, pool.submit(run_one, spec)) for spec in runs]
+        for i, (spec, fut) in enumerate(futures, 1):
+            what = f"{spec.scenario} {spec.name} seed {spec.seed}"
+            try:
+                r = fut.result()
+            except Exception as exc:  # one broken run is reported, the others still count
+                failed.append({"run": what, "error": f"{type(exc).__name__}: {exc}"})
+                print(f"  [{i}/{len(runs)}] {what}: FAILED {type(exc).__name__}: {exc}")
+                continue
             results.append(r)
-            what = f"{r['scenario']} {r['run']} seed {r['seed']}"
             print(f"  [{i}/{len(runs)}] {what}: delay {r['mean_delay_s']:.1f} s ({r['run_wall_s']:.0f} s wall)")
-    else:
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-            for i, r in enumerate(pool.map(run_one, runs), 1):
-                results.append(r)
-                print(
-                    f"  [{i}/{len(runs)}] {r['scenario']} {r['run']} seed {r['seed']}: delay {r['mean_delay_s']:.1f} s"
-                )
+            write_json({"runs": results, "failed": failed, "partial": True}, args.out / "results.json")
     summary = summarise(results)
     lines = report(summary)
     print("\n".join(lines))
-    args.out.mkdir(parents=True, exist_ok=True)
-    from sim.kpi import write_json
-
-    doc = {"runs": results, "summary": summary, "report": lines, "wall_s": time.perf_counter() - t0}
+    doc = {"runs": results, "failed": failed, "summary": summary, "report": lines, "wall_s": time.perf_counter() - t0}
     write_json(doc, args.out / "results.json")
     plot(summary, args.out / "kpis.png")
     print(f"\nwrote {args.out / 'results.json'} and {args.out / 'kpis.png'} ({time.perf_counter() - t0:.0f} s)")

@@ -28,6 +28,7 @@ class RunSpec:
     seed: int = 1
     until: float | None = None  #: simulated s (None: the scenario's duration)
     config: dict[str, Any] = field(default_factory=dict)
+    picture: str = "truth"  #: "truth" (oracle lane states) or "fused" (fusion's tracker and picture)
     label: str = ""
 
     @property
@@ -53,7 +54,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     until = scn.duration if spec.until is None else float(spec.until)
     net, demand = scn.build(seed=spec.seed, until=until)
     platform = None
-    if spec.control != "local" or spec.tsp or spec.glosa or spec.config:
+    if spec.control != "local" or spec.tsp or spec.glosa or spec.config or spec.picture != "truth":
         opts = {
             "control": None if spec.control == "local" else spec.control,
             "tsp": spec.tsp,
@@ -63,6 +64,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             "dt": scn.step,
             "scenario": scn.name,
             "config": spec.config,
+            "picture": spec.picture,
         }
         platform = make_platform(net, opts)
     engine = Engine(net, demand, seed=spec.seed, dt=scn.step)
