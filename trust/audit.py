@@ -33,28 +33,45 @@ def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class ChainBreak:
-    """Where verification failed: the position in the log, the entry's seq and why."""
+    """Where verification failed: the position in the log, the entry's seq and why.
+
+    ``entry_id`` is the entry's ``id`` when it has one (a stored row's key).
+    """
 
     index: int
     seq: Any
     reason: str
+    entry_id: Any = None
 
 
-def verify_chain(entries: Iterable[Mapping[str, Any]]) -> ChainBreak | None:
+def verify_chain(entries: Iterable[Mapping[str, Any]], *, anchor: str | None = GENESIS) -> ChainBreak | None:
     """Check a log in order; ``None`` when intact, else the first entry that does not fit.
 
     Each entry must carry ``prev_hash`` and ``hash``; ``seq`` must increase by one.
+
+    Parameters
+    ----------
+    entries
+        The log, oldest first (any iterable: a database cursor streams).
+    anchor
+        The hash the first entry must follow: :data:`GENESIS` for a whole log; ``None`` to
+        start from the first entry's own ``prev_hash``, when older entries were removed on
+        purpose (retention) and the log is checked from the first one kept.
     """
-    prev = GENESIS
+    prev = anchor
     last_seq: int | None = None
     for i, e in enumerate(entries):
         seq = e.get("seq")
+        where = e.get("id")
         if last_seq is not None and isinstance(seq, int) and seq != last_seq + 1:
-            return ChainBreak(i, seq, f"sequence jumps from {last_seq} to {seq}: an entry was deleted or inserted")
+            why = f"sequence jumps from {last_seq} to {seq}: an entry was deleted or inserted"
+            return ChainBreak(i, seq, why, where)
+        if prev is None:
+            prev = str(e.get("prev_hash"))
         if e.get("prev_hash") != prev:
-            return ChainBreak(i, seq, "prev_hash does not match the previous entry's hash")
+            return ChainBreak(i, seq, "prev_hash does not match the previous entry's hash", where)
         if e.get("hash") != entry_hash(prev, e):
-            return ChainBreak(i, seq, "hash does not match the entry's content: the entry was edited")
+            return ChainBreak(i, seq, "hash does not match the entry's content: the entry was edited", where)
         prev = str(e["hash"])
         last_seq = seq if isinstance(seq, int) else None
     return None

@@ -84,9 +84,23 @@ class Pseudonymizer:
         return [self.pseudonym_in(vehicle_id, p) for p in range(self.period(t_from), self.period(t_to) + 1)]
 
     def revocation_tag(self, vehicle_id: str) -> str:
-        """A period-independent keyed tag of an id, to remember a revocation without keeping the id."""
+        """A period-independent keyed tag of an id, to remember a revocation without keeping the id.
+
+        The same tag names an OBU's signing keys in storage (a device registry keyed by the
+        vehicle id would keep the id in clear).
+        """
         mac = hmac.new(self.master, b"xj-revoked:" + vehicle_id.encode("utf-8"), hashlib.sha256).digest()
         return _b32(mac[:16])
+
+    def reference(self, pseudonym: str) -> str:
+        """A keyed reference to a pseudonym, for the audit log of identity lookups.
+
+        The audit log cannot be edited (:mod:`trust.audit`), so it must not hold a pseudonym that
+        a revocation has to erase; whoever holds the master secret can still tell which
+        pseudonym an entry names, by computing its reference.
+        """
+        mac = hmac.new(self.master, b"xj-lookup:" + pseudonym.encode("utf-8"), hashlib.sha256).digest()
+        return "r" + _b32(mac[:10])
 
 
 @dataclass

@@ -14,12 +14,14 @@ before), each with a reason code that ingest counts.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
@@ -53,13 +55,42 @@ def public_bytes(key: PrivateKey | PublicKey) -> bytes:
 
 
 def load_public(der: bytes) -> PublicKey:
-    """Load a DER SubjectPublicKeyInfo public key (Ed25519 or P-256)."""
-    key = serialization.load_der_public_key(der)
+    """Load a DER SubjectPublicKeyInfo public key (Ed25519 or P-256); ValueError otherwise."""
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ValueError(f"not a DER public key: {exc}") from None
     if isinstance(key, ed25519.Ed25519PublicKey):
         return key
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
         return key
     raise ValueError("only Ed25519 and ECDSA P-256 public keys are accepted")
+
+
+def parse_public(data: str | bytes) -> bytes:
+    """The DER form of a public key given as PEM text, base64 of its DER, or DER bytes.
+
+    Raises
+    ------
+    ValueError
+        Not a key in any of those forms, or neither Ed25519 nor P-256; the text says which.
+    """
+    raw = data.encode("ascii", "replace") if isinstance(data, str) else data
+    if raw.lstrip().startswith(b"-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(raw.strip())
+        except ValueError as exc:
+            raise ValueError(f"not a PEM public key: {exc}") from None
+        der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    elif isinstance(data, str):
+        try:
+            der = base64.b64decode(data.strip(), validate=True)
+        except binascii.Error:
+            raise ValueError("a public key is PEM text or the base64 of its DER form") from None
+    else:
+        der = raw
+    load_public(der)
+    return der
 
 
 def _sign(key: PrivateKey, data: bytes) -> bytes:
@@ -104,6 +135,11 @@ class DeviceKey:
     def __post_init__(self) -> None:
         self.public: PublicKey = load_public(self.public_der)
 
+    @property
+    def algorithm(self) -> Algorithm:
+        """``ed25519`` or ``p256``."""
+        return "ed25519" if isinstance(self.public, ed25519.Ed25519PublicKey) else "p256"
+
 
 @dataclass
 class KeyRegistry:
@@ -141,24 +177,34 @@ class Verdict:
 class FrameVerifier:
     """Verifies signatures and rejects replays, per device.
 
+    A replay is a frame whose ``sent_ns`` is older than ``max_age_s`` (against the receive time),
+    or whose (``seq``, ``sent_ns``) was already accepted from that device: the same signed bytes
+    again. A device that restarts its sequence numbers signs new times, so it is not taken for
+    a replay; only the key holder can make a new pair.
+
     Parameters
     ----------
     registry
-        Public keys and signing requirements.
+        Public keys and signing requirements (replace it to refresh: the replay memory stays).
     max_age_s
         A frame whose ``sent_ns`` is older than this (against the receive time) is a replay.
     window
-        How many recent sequence numbers per device are remembered to catch repeats.
+        At most this many recent (seq, sent time) pairs per device are remembered; pairs older
+        than ``max_age_s`` are forgotten anyway (their frames are rejected as old).
     """
 
-    def __init__(self, registry: KeyRegistry, *, max_age_s: float = 30.0, window: int = 1024) -> None:
+    def __init__(self, registry: KeyRegistry, *, max_age_s: float = 30.0, window: int = 65_536) -> None:
         self.registry = registry
         self.max_age_s = max_age_s
         self.window = window
-        self._seen: dict[str, tuple[set[int], deque[int]]] = {}
+        self._seen: dict[str, tuple[set[tuple[int, int]], deque[tuple[int, int]]]] = {}
 
     def verify(self, device_id: str, payload: bytes, now_s: float | None = None) -> Verdict:
-        """Check one payload published by ``device_id``."""
+        """Check one payload published by ``device_id``.
+
+        A device with no registered key that is not required to sign passes, signed or not
+        (its signature cannot be checked and proves nothing either way).
+        """
         now = time.time() if now_s is None else now_s
         try:
             env = pb.Envelope.FromString(payload)
@@ -169,6 +215,8 @@ class FrameVerifier:
             return Verdict(not must, UNSIGNED if must else "", env)
         key = self.registry.key(device_id, env.key_id)
         if key is None:
+            if not must and device_id not in self.registry.keys:
+                return Verdict(True, "", env)
             return Verdict(False, UNKNOWN_KEY, env)
         sent = env.sent_ns / 1e9
         if not key.valid_from <= sent < key.valid_to:
@@ -186,10 +234,12 @@ class FrameVerifier:
         if now - sent > self.max_age_s:
             return Verdict(False, REPLAY_OLD, env)
         seen, order = self._seen.setdefault(device_id, (set(), deque()))
-        if env.seq in seen:
+        pair = (env.seq, env.sent_ns)
+        if pair in seen:
             return Verdict(False, REPLAY_DUPLICATE, env)
-        seen.add(env.seq)
-        order.append(env.seq)
-        if len(order) > self.window:
+        oldest = int((now - self.max_age_s) * 1e9)
+        while order and (order[0][1] < oldest or len(order) >= self.window):
             seen.discard(order.popleft())
+        seen.add(pair)
+        order.append(pair)
         return Verdict(True, "", env)
