@@ -127,21 +127,27 @@ class Decoder:
             return Rejection(Reason.UNKNOWN_BODY, "a standard-message frame, not an envelope", topic, route.sender)
         return self.decode_routed(route, payload, recv_ns)
 
-    def decode_routed(self, route: Route, payload: bytes, recv_ns: int) -> Decoded | Rejection:
-        """Decode and validate an envelope on an already routed topic (see :meth:`decode`)."""
-        r = self._decode(route, payload, recv_ns)
+    def decode_routed(
+        self, route: Route, payload: bytes, recv_ns: int, envelope: pb.Envelope | None = None
+    ) -> Decoded | Rejection:
+        """Decode and validate an envelope on an already routed topic (see :meth:`decode`).
+
+        ``envelope`` is the payload already parsed (by a signature check), to skip parsing it again.
+        """
+        r = self._decode(route, payload, recv_ns, envelope)
         if isinstance(r, Decoded):
             return r
         return Rejection(r[0], r[1], route.topic, route.sender)
 
-    def _decode(self, route: Route, payload: bytes, recv_ns: int) -> bodies.Outcome:
+    def _decode(self, route: Route, payload: bytes, recv_ns: int, env: pb.Envelope | None) -> bodies.Outcome:
         lim = self.limits
         if len(payload) > lim.max_payload_bytes:
             return Reason.TOO_LARGE, f"{len(payload)} bytes > {lim.max_payload_bytes}"
-        try:
-            env = pb.Envelope.FromString(payload)
-        except DecodeError as exc:
-            return Reason.DECODE_ERROR, str(exc)
+        if env is None:
+            try:
+                env = pb.Envelope.FromString(payload)
+            except DecodeError as exc:
+                return Reason.DECODE_ERROR, str(exc)
         if env.schema_version != SCHEMA_VERSION:
             return Reason.SCHEMA_VERSION, f"schema_version {env.schema_version}, this build reads {SCHEMA_VERSION}"
         if env.sender_id != route.device_id:

@@ -7,12 +7,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Final, Literal
 
+import numpy as np
 from google.protobuf.message import Message
 
 from ingest import bodies
 from ingest.batch import Batch, Batcher
 from ingest.deadletter import DeadLetter, DeadLetterRing
 from ingest.decode import Decoder
+from ingest.hooks import FrameCheck, VehicleIds
 from ingest.items import Decoded, Kind, Rejection, Route
 from ingest.limits import Limits
 from ingest.logthrottle import RejectionLog
@@ -28,8 +30,24 @@ from roadnet.frames import Frame
 LOG = logging.getLogger("xiangjiang.ingest")
 
 #: Reasons whose messages are counted and logged but not kept as dead letters: a flooding
-#: sender must not flush the ring or double the broker's load.
-NOT_KEPT: Final = frozenset({Reason.RATE_LIMITED})
+#: sender must not flush the ring or double the broker's load; a revoked vehicle's message
+#: names the vehicle and must not be kept anywhere.
+NOT_KEPT: Final = frozenset({Reason.RATE_LIMITED, Reason.REVOKED})
+
+#: Signature check codes (:class:`ingest.hooks.FrameCheck`) -> reasons; others are decode errors.
+_SIGNATURE_REASONS: Final = {
+    r.value: r
+    for r in (
+        Reason.UNSIGNED,
+        Reason.BAD_SIGNATURE,
+        Reason.UNKNOWN_KEY,
+        Reason.KEY_NOT_VALID,
+        Reason.REPLAY_OLD,
+        Reason.REPLAY_DUPLICATE,
+    )
+}
+#: Where a revoked vehicle's rejection is said to come from (its topic names the vehicle).
+_REDACTED: Final = "(revoked vehicle)"
 
 #: Bytes kept of a ``too_large`` payload.
 TOO_LARGE_KEPT: Final = 1024
@@ -40,6 +58,8 @@ _STD_CHECKS: Final[dict[type[Message], Callable[..., bodies.Outcome]]] = {
     pb.Spat: lambda *a: bodies.spat(*a, pinned=False),
 }
 _KIND_NAMES: Final = {k: k.name.lower() for k in Kind}
+#: Kinds whose body names a vehicle (``vehicle_id``): pseudonymised before batching.
+_NAMED: Final = frozenset({Kind.BSM, Kind.BSM_BATCH, Kind.PRIORITY_REQUEST})
 #: Standard messages ingest passes over without error (MAP, RSI: not part of the live picture).
 _STD_IGNORED: Final = (pb.MapData, pb.RoadsideInfo)
 
@@ -66,6 +86,14 @@ class IngestPipeline:
         Dead letters kept in memory.
     state_ttl_s
         SPaT / parking / lamp entries older than this are dropped from the batches.
+    signatures
+        Checks each envelope's signature and freshness before decoding (signing devices);
+        rejections are counted by reason (``unsigned``, ``bad_signature``, ``unknown_key``,
+        ``key_not_valid``, ``replay_old``, ``replay_duplicate``). None: no check.
+    identities
+        Replaces the vehicle ids of BSMs, BSM batches and priority requests by pseudonyms before
+        batching; a revoked vehicle's message is rejected as ``revoked`` (a batch loses only its
+        rows, counted as ``revoked_rows``) and never kept. None: ids pass as they are.
     logger
         Where rejections (throttled) and internal errors go.
     """
@@ -79,8 +107,12 @@ class IngestPipeline:
         sensors: SensorRegistry | None = None,
         dead_letter_ring: int = 1000,
         state_ttl_s: float = 60.0,
+        signatures: FrameCheck | None = None,
+        identities: VehicleIds | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
+        self.signatures = signatures
+        self.identities = identities
         self.limits = limits or Limits()
         self.decoder = Decoder(limits=self.limits)
         self.rate = RateLimiter(rate_per_s=self.limits.rate_per_s, burst=self.limits.burst)
@@ -125,9 +157,20 @@ class IngestPipeline:
                 return self._reject(rej, payload, recv_ns)
             if route.std:
                 return self._feed_std(route, payload, recv_ns)
-            d = self.decoder.decode_routed(route, payload, recv_ns)
+            env = None
+            if self.signatures is not None and len(payload) <= self.limits.max_payload_bytes:
+                code, env = self.signatures.check(route.kind, route.device_id, payload, recv_ns)
+                if code:
+                    why = _SIGNATURE_REASONS.get(code, Reason.DECODE_ERROR)
+                    return self._reject(
+                        Rejection(why, f"signature check: {code}", topic, route.sender), payload, recv_ns
+                    )
+            d = self.decoder.decode_routed(route, payload, recv_ns, env)
             if isinstance(d, Rejection):
                 return self._reject(d, payload, recv_ns)
+            if self.identities is not None and d.kind in _NAMED and not self._pseudonymise(d):
+                rej = Rejection(Reason.REVOKED, "the owner revoked consent", _REDACTED, _REDACTED)
+                return self._reject(rej, b"", recv_ns)
             tracker = self.trackers.get(topic)
             if tracker is None:
                 tracker = self.trackers[topic] = SequenceTracker(
@@ -176,11 +219,37 @@ class IngestPipeline:
             r = check(route, msg, -1, recv_ns, recv_ns, 0, self.limits)
             if not isinstance(r, Decoded):
                 return self._reject(Rejection(r[0], r[1], route.topic, route.sender), payload, recv_ns)
+            if self.identities is not None and r.kind in _NAMED and not self._pseudonymise(r):
+                self._count("revoked_rows")  # one relayed message of a revoked vehicle: dropped
+                continue
             items.append(r)
         for item in items:
             self.batcher.add(item)
         self.metrics.accept("std_frame", None)
         return None
+
+    def _pseudonymise(self, d: Decoded) -> bool:
+        """Replace the vehicle id(s) of ``d`` by pseudonyms; False when ``d`` is wholly revoked."""
+        ids = self.identities
+        assert ids is not None
+        body: Any = d.body
+        if d.kind is Kind.BSM_BATCH:
+            names, keep = ids.pseudonyms(body["vehicle_id"], d.recv_ns)
+            body["vehicle_id"] = names
+            if not keep.all():
+                self._count("revoked_rows", int(np.count_nonzero(~keep)))
+                d.body = body[keep]
+                return bool(keep.any())
+            return True
+        p = ids.pseudonym(body.vehicle_id, d.recv_ns)
+        if p is None:
+            return False
+        body.vehicle_id = p
+        return True
+
+    def _count(self, name: str, n: int = 1) -> None:
+        c = self.metrics.counters
+        c[name] = c.get(name, 0) + n
 
     def _reject(self, rej: Rejection, payload: bytes, recv_ns: int) -> Rejection:
         self.metrics.rejected[rej.reason] += 1

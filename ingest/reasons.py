@@ -42,3 +42,17 @@ class Reason(StrEnum):
     STD_DECODE_ERROR = "std_decode_error"
     #: A bug in ingest itself; logged with its traceback, the message is kept aside.
     INTERNAL_ERROR = "internal_error"
+    #: A device registered as signing sent a frame without a signature.
+    UNSIGNED = "unsigned"
+    #: The frame's signature does not verify against the named key: forged or altered.
+    BAD_SIGNATURE = "bad_signature"
+    #: The frame names a key the device never registered.
+    UNKNOWN_KEY = "unknown_key"
+    #: The frame's key was not valid when the frame says it was sent (not yet, or retired).
+    KEY_NOT_VALID = "key_not_valid"
+    #: A signed frame sent longer ago than the replay window allows.
+    REPLAY_OLD = "replay_old"
+    #: A signed frame already accepted (same sequence number and send time): a replay.
+    REPLAY_DUPLICATE = "replay_duplicate"
+    #: The vehicle's owner revoked consent: its message is dropped unread (never kept).
+    REVOKED = "revoked"

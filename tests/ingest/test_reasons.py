@@ -12,6 +12,8 @@ import proto
 from ingest import IngestPipeline, Limits, Reason
 from proto import pb
 from tests.ingest.messages import FRAME, bsm_env, objects, obu_topic, perception_env, rsu_topic, spat_env
+from trust import DeviceKey, FrameVerifier, KeyRegistry, LiveIdentities, Pseudonymizer, SignedFrames
+from trust.signing import PrivateKey, generate_key, public_bytes, sign_envelope
 
 T0 = 1_800_000_000_000_000_000
 S = 1_000_000_000
@@ -71,6 +73,34 @@ def _internal_error(p: IngestPipeline) -> tuple[str, bytes, int]:
     return _perception(1)
 
 
+KEY = generate_key("ed25519")
+
+
+def _signing(p: IngestPipeline, *, valid_from: float = 0.0, max_age_s: float = 30.0) -> None:
+    """Make r1 a signing RSU with key ``k1`` (:data:`KEY`)."""
+    reg = KeyRegistry()
+    reg.register("rsu/r1", DeviceKey("k1", public_bytes(KEY), valid_from=valid_from))
+    p.signatures = SignedFrames(FrameVerifier(reg, max_age_s=max_age_s), LiveIdentities(Pseudonymizer(b"s" * 32)))
+
+
+def _signed(p: IngestPipeline, key: PrivateKey = KEY, key_id: str = "k1", t_ns: int = T0, **kw: float) -> bytes:
+    _signing(p, **kw)
+    return sign_envelope(perception_env("r1", 1, t_ns), key, key_id)
+
+
+def _replayed(p: IngestPipeline) -> tuple[str, bytes, int]:
+    payload = _signed(p)
+    assert p.feed(rsu_topic("r1"), payload, T0) is None
+    return rsu_topic("r1"), payload, T0 + S // 10
+
+
+def _revoked(p: IngestPipeline) -> tuple[str, bytes, int]:
+    ids = LiveIdentities(Pseudonymizer(b"s" * 32))
+    ids.revoke("v1", [])
+    p.identities = ids
+    return obu_topic("v1"), bsm_env("v1", 1, T0).SerializeToString(), T0
+
+
 CASES: dict[Reason, Case] = {
     Reason.BAD_TOPIC: lambda p: ("v2x/v1/rsu/r1/perception/down", _perception()[1], T0),
     Reason.TOO_LARGE: lambda p: (rsu_topic("r1"), b"\x00" * (p.limits.max_payload_bytes + 1), T0),
@@ -91,6 +121,13 @@ CASES: dict[Reason, Case] = {
     Reason.STD_UNAVAILABLE: lambda p: ("v2x/v1/rsu/r1/frame/up", b"\x01\x02", T0),
     Reason.STD_DECODE_ERROR: _std_decode_error,
     Reason.INTERNAL_ERROR: _internal_error,
+    Reason.UNSIGNED: lambda p: (_signing(p), _perception())[1],
+    Reason.BAD_SIGNATURE: lambda p: (rsu_topic("r1"), _signed(p, key=generate_key("ed25519")), T0),
+    Reason.UNKNOWN_KEY: lambda p: (rsu_topic("r1"), _signed(p, key_id="k9"), T0),
+    Reason.KEY_NOT_VALID: lambda p: (rsu_topic("r1"), _signed(p, valid_from=T0 / S + 60), T0),
+    Reason.REPLAY_OLD: lambda p: (rsu_topic("r1"), _signed(p, t_ns=T0 - 60 * S), T0),
+    Reason.REPLAY_DUPLICATE: _replayed,
+    Reason.REVOKED: _revoked,
 }
 
 
@@ -105,11 +142,15 @@ def test_one_bad_message_is_counted_logged_and_kept(reason: Reason, caplog: pyte
     before = p.metrics.rejected_total
     with caplog.at_level(logging.WARNING, logger="xiangjiang.ingest"):
         rej = p.feed(topic, payload, recv)
-    assert rej is not None and rej.reason is reason and rej.topic == topic
+    assert rej is not None and rej.reason is reason
+    assert rej.topic == (topic if reason is not Reason.REVOKED else "(revoked vehicle)")
     assert p.metrics.rejected[reason] == 1 and p.metrics.rejected_total == before + 1
     assert any(reason.value in r.getMessage() for r in caplog.records)
     kept = p.dead_letters.recent(reason=reason)
-    if reason is Reason.RATE_LIMITED:
+    if reason is Reason.REVOKED:
+        assert kept == []  # names the vehicle: not kept, not in the log line
+        assert not any("v1" in r.getMessage() for r in caplog.records)
+    elif reason is Reason.RATE_LIMITED:
         assert kept == []  # a flood is counted, not stored
     elif reason is Reason.TOO_LARGE:
         assert kept[0].payload == payload[:1024]  # its head only
