@@ -5,7 +5,8 @@ predicted green windows of its movement give arrival-time intervals ``[start + m
 discharge, end - margin]`` (relative to now); at constant speed ``v`` the stop line is reached
 after ``d / v``, so window w is reachable for ``v`` in ``[d / (end - margin), d / (start +
 margin + queue)]`` intersected with ``[v_min, lane limit]``. The first reachable window wins and
-the advice is the vehicle's own speed clipped into it (the least change that arrives on green);
+the advice is the top of that speed range (see below); a green already shown counts up to its
+latest predicted end, since vehicles still arriving on it hold an actuated or pressure-led green;
 no advice when no window within the horizon is reachable. Vectorised over vehicles x windows.
 
 The advice is the fastest speed of the reachable interval (OBUs apply it as a speed cap: a
@@ -177,8 +178,11 @@ class Glosa:
         tsel = tls[sel]
         for t in np.unique(tsel).tolist():
             rows = np.flatnonzero(tsel == t)
-            s_like, e_like = predictions[int(t)].link_windows(ap.lane_link[li[sel[rows]]])
-            start[rows], end[rows] = s_like - now, e_like - now
+            s_like, e_like, e_max = predictions[int(t)].link_windows(ap.lane_link[li[sel[rows]]])
+            # a green already shown lasts, for a vehicle still to arrive on it, up to its latest
+            # end (an actuated or pressure-led green is held while vehicles keep arriving)
+            e = np.where(s_like <= now, e_max, e_like)
+            start[rows], end[rows] = s_like - now, e - now
         sp = np.asarray(vehicles["speed"], dtype=np.float64)[sel]
         ln = li[sel]
         q = np.asarray(lanes["queue_veh"], dtype=np.float64)[ln]

@@ -141,18 +141,36 @@ class ControlService:
             return None
         intent = float(self._intent[t])
         tr = self.tracker.tracked[t]
-        key = (m.program, m.phase, round(m.phase_start, 1), round(m.phase_end, 1), round(intent, 1), m.chars)
+        key = (
+            m.program,
+            m.phase,
+            round(m.phase_start, 1),
+            round(m.phase_end, 1),
+            round(intent, 1),
+            m.chars,
+            t in self.tsp.grants,
+        )
         hit = self._pred_cache.get(t)
         if hit is not None and hit[0] == key:
             return hit[1]
         window = self._windows.get(t) or (self.safety.duration_window(m, now) if m.in_phase else None)
-        pred = predict(
-            m,
-            now,
-            intent_end=intent if math.isfinite(intent) else None,
-            expected=tr.history if tr is not None else None,
-            window=window,
-        )
+        name = self.strategy_of[t]
+        busy = t in self.tsp.grants or self.overrides.controls(self.net.tls_ids[t], now)
+        deterministic = name in ("fixed", "local") and not busy
+        expected: dict[tuple[int, int], float] | None = tr.history if tr is not None else None
+        if name == "fixed":
+            ft = self.strategies["fixed"]
+            assert isinstance(ft, FixedTime)
+            expected = ft.planned_durations(t, m.program) or None
+        elif name == "local":
+            expected = None
+        like = intent if math.isfinite(intent) else None
+        if not deterministic and tr is not None and m.in_phase:
+            # an adaptive stage is expected to last about as long as it usually does
+            usual = tr.history.get((m.program, m.phase))
+            if usual is not None:
+                like = max(like if like is not None else m.phase_end, m.phase_start + usual)
+        pred = predict(m, now, intent_end=like, expected=expected, window=window, deterministic=deterministic)
         self._pred_cache[t] = (key, pred)
         return pred
 

@@ -88,8 +88,8 @@ class Prediction:
         return gids, state, self.end_min[last], self.end_likely[last], self.end_max[last]
 
     @cached_property
-    def _windows(self) -> tuple[F64, F64, F64, F64]:
-        """(K, W) start_likely, end_likely, start_max, end_min of every link's next W green windows."""
+    def _windows(self) -> tuple[F64, F64, F64, F64, F64]:
+        """(K, W) start_likely, end_likely, start_max, end_min, end_max of every link's next W green windows."""
         g = self.green
         p, k = g.shape
         prev = np.zeros_like(g)
@@ -102,10 +102,10 @@ class Prediction:
         before_max = np.empty(p)
         before_max[0] = self.now
         before_max[1:] = self.end_max[:-1]
-        out = [np.full((k, WINDOWS), np.nan) for _ in range(4)]
+        out = [np.full((k, WINDOWS), np.nan) for _ in range(5)]
         for mask, cols in (
             ((g & ~prev), ((0, before_like), (2, before_max))),
-            ((g & ~nxt), ((1, self.end_likely), (3, self.end_min))),
+            ((g & ~nxt), ((1, self.end_likely), (3, self.end_min), (4, self.end_max))),
         ):
             rank = np.cumsum(mask, axis=0) - 1
             ii, kk = np.nonzero(mask & (rank < WINDOWS))
@@ -115,7 +115,7 @@ class Prediction:
         both = np.isfinite(out[0]) & np.isfinite(out[1])
         for a in out:
             a[~both] = np.nan
-        return out[0], out[1], out[2], out[3]
+        return out[0], out[1], out[2], out[3], out[4]
 
     def windows(self, link: int, n: int = 3) -> tuple[F64, F64, F64, F64]:
         """The next ``n`` (<= 3) green windows of one link: (start_likely, end_likely, start_max, end_min), (n,) s.
@@ -126,10 +126,10 @@ class Prediction:
         w = self._windows
         return w[0][link, :n], w[1][link, :n], w[2][link, :n], w[3][link, :n]
 
-    def link_windows(self, links: I64) -> tuple[F64, F64]:
-        """(len(links), W) likely start and end of the next green windows of many links, s."""
+    def link_windows(self, links: I64) -> tuple[F64, F64, F64]:
+        """(len(links), W) likely start, likely end and latest end of the next green windows of many links, s."""
         w = self._windows
-        return w[0][links], w[1][links]
+        return w[0][links], w[1][links], w[4][links]
 
 
 def predict(
@@ -140,6 +140,7 @@ def predict(
     expected: dict[tuple[int, int], float] | None = None,
     horizon_s: float = 150.0,
     window: tuple[float, float] | None = None,
+    deterministic: bool = False,
 ) -> Prediction:
     """Predict one controller's phases from its tracked state.
 
@@ -158,6 +159,9 @@ def predict(
     window
         (earliest, latest) end of the current stage (the safety layer's window); None: from
         the phase's effective min/max.
+    deterministic
+        The strategy times every stage exactly (fixed time, the map's own program): min, likely
+        and max coincide (``expected`` then gives the planned durations).
     """
     plan = m.plan
     pp = plan.program(m.program)
@@ -169,7 +173,9 @@ def predict(
         hi = max(lo, m.phase_start + float(pp.eff_max[h]))
     planned = m.phase_end if math.isfinite(m.phase_end) else hi
     like = intent_end if intent_end is not None and math.isfinite(intent_end) else planned
-    if pp.flexible[h]:
+    if pp.flexible[h] and deterministic:
+        e_min = e_like = e_max = min(max(like, lo), hi)
+    elif pp.flexible[h]:
         e_min, e_like, e_max = lo, min(max(like, lo), hi), hi
     else:
         e = max(planned, now)
@@ -185,6 +191,8 @@ def predict(
         if pp.flexible[j]:
             dl = float(pp.duration[j]) if expected is None else expected.get((pp.index, j), float(pp.duration[j]))
             dl = min(max(dl, dmin), dmax)
+            if deterministic:
+                dmin = dmax = dl
         else:
             dmin = dmax = dl = float(pp.duration[j])
         phases.append(j)

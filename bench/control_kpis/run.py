@@ -29,6 +29,8 @@ class RunSpec:
     until: float | None = None  #: simulated s (None: the scenario's duration)
     config: dict[str, Any] = field(default_factory=dict)
     picture: str = "truth"  #: "truth" (oracle lane states) or "fused" (fusion's tracker and picture)
+    obu_share: float | None = None  #: share of vehicles with an OBU (None: the scenario's)
+    compliance: float | None = None  #: share of drivers following advice (None: the scenario's)
     label: str = ""
 
     @property
@@ -52,6 +54,11 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     path = Path(spec.scenario)
     scn = load_scenario(path if path.exists() else SCENARIOS / f"{spec.scenario}.toml")
     until = scn.duration if spec.until is None else float(spec.until)
+    if spec.obu_share is not None:
+        scn = replace(scn, obu_share=spec.obu_share)
+    if spec.compliance is not None:
+        obu = replace(scn.devices.obu, compliance=spec.compliance)
+        scn = replace(scn, devices=replace(scn.devices, obu=obu))
     net, demand = scn.build(seed=spec.seed, until=until)
     platform = None
     if spec.control != "local" or spec.tsp or spec.glosa or spec.config or spec.picture != "truth":

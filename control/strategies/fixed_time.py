@@ -178,6 +178,13 @@ class FixedTime:
         g[stages] = new
         self.cycle[t] = float(new.sum() + trans)
 
+    def planned_durations(self, t: int, p: int) -> dict[tuple[int, int], float]:
+        """The planned stage durations of controller ``t``'s program ``p``, by (program, phase), s."""
+        g = self.greens.get((t, p))
+        if g is None:
+            return {}
+        return {(p, int(h)): float(g[h]) for h in np.flatnonzero(np.isfinite(g)).tolist()}
+
     # ------------------------------------------------------------------ deciding
     def desired_end(self, ctx: Context) -> F64:
         """(n,) stage ends: start + the planned green, moved toward the arterial schedule (s)."""
