@@ -3,6 +3,8 @@ timing, max-pressure's stage choice."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
@@ -75,6 +77,31 @@ def _served_and_other(
     return ending, others
 
 
+@dataclass
+class Centre:
+    """The grid's centre junction at the start of its east-west stage, with empty lanes."""
+
+    net: RoadNetwork
+    plans: list[ControllerPlan]
+    table: StageTable
+    m: SignalMachine
+    ending: np.ndarray  #: lanes that lose green with the stage
+    others: np.ndarray  #: lanes the other stage serves
+    lanes: np.ndarray
+
+    def ctx(self, now: float) -> Context:
+        return _ctx(self.net, self.plans, self.table, self.m, self.lanes, now)
+
+
+@pytest.fixture
+def centre(grid_net: RoadNetwork, plans: dict[str, list[ControllerPlan]]) -> Centre:
+    pl = plans["grid"]
+    table = build_stage_table(grid_net, pl)
+    m = SignalMachine.start(pl[4], int(grid_net.tls_active_program[4]), 0, T0, log=True)
+    ending, others = _served_and_other(pl, table, m)
+    return Centre(grid_net, pl, table, m, ending, others, empty_lane_states(len(grid_net.lane_ids)))
+
+
 def test_webster_plan_follows_measured_flows(grid_net: RoadNetwork, plans: dict[str, list[ControllerPlan]]) -> None:
     pl = plans["grid"]
     table = build_stage_table(grid_net, pl)
@@ -97,77 +124,57 @@ def test_webster_plan_follows_measured_flows(grid_net: RoadNetwork, plans: dict[
     assert end[0] == pytest.approx(T0 + g[a])
 
 
-def test_actuated_extends_on_arrivals_gaps_out_and_maxes_out(
-    grid_net: RoadNetwork, plans: dict[str, list[ControllerPlan]]
-) -> None:
-    pl = plans["grid"]
-    table = build_stage_table(grid_net, pl)
-    act = Actuated()
-    m = SignalMachine.start(pl[4], int(grid_net.tls_active_program[4]), 0, T0)
-    ending, others = _served_and_other(pl, table, m)
-    lanes = empty_lane_states(len(grid_net.lane_ids))
-    lanes["count"][others] = 3  # demand waits on the other stage
+def test_actuated_extends_on_arrivals_gaps_out_and_maxes_out(centre: Centre) -> None:
+    act, c, lanes = Actuated(), centre, centre.lanes
+    lanes["count"][c.others] = 3  # demand waits on the other stage
     # before the minimum (8 s): at least the minimum
-    lanes["gap_s"][ending] = 10.0
-    assert act.desired_end(_ctx(grid_net, pl, table, m, lanes, T0 + 2.0))[0] == pytest.approx(T0 + 8.0)
+    lanes["gap_s"][c.ending] = 10.0
+    assert act.desired_end(c.ctx(T0 + 2.0))[0] == pytest.approx(T0 + 8.0)
     # arrivals within the 3 s gap: extended by 2 s
-    lanes["gap_s"][ending[0]] = 1.0
-    assert act.desired_end(_ctx(grid_net, pl, table, m, lanes, T0 + 20.0))[0] == pytest.approx(T0 + 22.0)
+    lanes["gap_s"][c.ending[0]] = 1.0
+    assert act.desired_end(c.ctx(T0 + 20.0))[0] == pytest.approx(T0 + 22.0)
     # gap out: no arrival for 3 s on any lane that loses green
-    lanes["gap_s"][ending] = 3.5
-    assert act.desired_end(_ctx(grid_net, pl, table, m, lanes, T0 + 20.0))[0] == pytest.approx(T0 + 20.0)
+    lanes["gap_s"][c.ending] = 3.5
+    assert act.desired_end(c.ctx(T0 + 20.0))[0] == pytest.approx(T0 + 20.0)
     # max out: arrivals keep coming but the stage is at its 60 s maximum
-    lanes["gap_s"][ending] = 0.5
-    assert act.desired_end(_ctx(grid_net, pl, table, m, lanes, T0 + 59.0))[0] == pytest.approx(T0 + 60.0)
+    lanes["gap_s"][c.ending] = 0.5
+    assert act.desired_end(c.ctx(T0 + 59.0))[0] == pytest.approx(T0 + 60.0)
 
 
-def test_actuated_gap_out_time_on_the_reference_controller(
-    grid_net: RoadNetwork, plans: dict[str, list[ControllerPlan]]
-) -> None:
+def test_actuated_gap_out_time_on_the_reference_controller(centre: Centre) -> None:
     """Vehicles every 2 s until t = 30 s, then none: the stage ends 3 s after the last arrival."""
-    pl = plans["grid"]
-    table = build_stage_table(grid_net, pl)
-    act = Actuated()
-    m = SignalMachine.start(pl[4], int(grid_net.tls_active_program[4]), 0, T0, log=True)
-    ending, others = _served_and_other(pl, table, m)
-    lanes = empty_lane_states(len(grid_net.lane_ids))
-    lanes["count"][others] = 2
+    act, c, m = Actuated(), centre, centre.m
+    c.lanes["count"][c.others] = 2
     now = T0
     while m.phase == 0 and now < T0 + 100:
         now += 0.1
         m.advance(now)
         last_arrival = min(T0 + 2.0 * np.floor((now - T0) / 2.0), T0 + 30.0)
-        lanes["gap_s"][ending] = now - last_arrival
+        c.lanes["gap_s"][c.ending] = now - last_arrival
         if m.phase != 0:
             break
-        end = act.desired_end(_ctx(grid_net, pl, table, m, lanes, now))[0]
-        m.phase_end = end
+        m.phase_end = act.desired_end(c.ctx(now))[0]
     assert m.log is not None
     assert m.log[0].t == pytest.approx(T0 + 33.0, abs=0.15)
 
 
-def test_max_pressure_picks_the_stage_with_the_larger_pressure(
-    grid_net: RoadNetwork, plans: dict[str, list[ControllerPlan]]
-) -> None:
-    pl = plans["grid"]
-    table = build_stage_table(grid_net, pl)
-    mp = MaxPressure()
-    m = SignalMachine.start(pl[4], int(grid_net.tls_active_program[4]), 0, T0)
-    ending, others = _served_and_other(pl, table, m)
-    lanes = empty_lane_states(len(grid_net.lane_ids))
-    lanes["count"][ending] = 10
-    lanes["count"][others] = 3
-    ctx = _ctx(grid_net, pl, table, m, lanes, T0 + 20.0)
+def test_max_pressure_picks_the_stage_with_the_larger_pressure(centre: Centre) -> None:
+    mp, c, lanes = MaxPressure(), centre, centre.lanes
+    lanes["count"][c.ending] = 10
+    lanes["count"][c.others] = 3
+    ctx = c.ctx(T0 + 20.0)
     pr = mp.pressures(ctx)
     assert pr[ctx.row[0]] > pr[ctx.other_rows(0)].max()
     assert mp.desired_end(ctx)[0] == pytest.approx(T0 + 22.0)  # keeps its green
-    lanes["count"][ending] = 1
-    lanes["count"][others] = 12
-    ctx = _ctx(grid_net, pl, table, m, lanes, T0 + 20.0)
-    assert mp.desired_end(ctx)[0] == pytest.approx(T0 + 20.0)  # switches now
-    # but never before the minimum green
-    ctx = _ctx(grid_net, pl, table, m, lanes, T0 + 3.0)
-    assert mp.desired_end(ctx)[0] == pytest.approx(T0 + 8.0)
+    lanes["count"][c.ending] = 1
+    lanes["count"][c.others] = 12
+    assert mp.desired_end(c.ctx(T0 + 20.0))[0] == pytest.approx(T0 + 20.0)  # switches now
+    # unless a platoon is still crossing the line
+    lanes["gap_s"][c.ending] = 1.0
+    assert mp.desired_end(c.ctx(T0 + 20.0))[0] == pytest.approx(T0 + 22.0)
+    # and never before the minimum green
+    lanes["gap_s"][c.ending] = 10.0
+    assert mp.desired_end(c.ctx(T0 + 3.0))[0] == pytest.approx(T0 + 8.0)
 
 
 def test_downstream_queues_reduce_pressure(grid_net: RoadNetwork, plans: dict[str, list[ControllerPlan]]) -> None:
