@@ -9,6 +9,9 @@ from fusion.arraytypes import FloatArray, IntArray
 from fusion.measurements import Measurements
 from fusion.tracks import N_CLASSES, TrackStore
 
+#: the tally row of a measurement's class (0, the class is added), size weight and sums
+_ROWS = np.array([0, N_CLASSES, N_CLASSES + 1, N_CLASSES + 2])[:, None]
+
 
 class AttributeVoter:
     """Accumulates votes: a class gets the measurement's weight; sizes are weighted means."""
@@ -19,25 +22,28 @@ class AttributeVoter:
         All tallies of all tracks in one ``bincount``: row ``c`` of ``store.tallies`` is class
         ``c``'s votes, then the size weight and the weighted length and width sums.
         """
-        n = store.n
-        cls = meas.cls[idx].astype(np.int64)
-        w = meas.weight[idx].astype(np.float64)
+        n, k = store.n, len(rows)
+        cls = meas.cls[idx]
+        w = meas.weight[idx]
         length = meas.length[idx]
         width = meas.width[idx]
-        ws = np.where((length > 0) & (width > 0), w, 0.0)  # unknown sizes weigh nothing
-        keys = np.concatenate(
-            [cls * n + rows, rows + N_CLASSES * n, rows + (N_CLASSES + 1) * n, rows + (N_CLASSES + 2) * n]
+        keys = rows + _ROWS * n  # rows of the tallies: class (added below), size weight, sums
+        keys[0] += cls.astype(np.int64) * n
+        weights = np.empty((4, k))
+        np.multiply(w, cls > 0, out=weights[0])
+        np.multiply(w, np.minimum(length, width) > 0, out=weights[1])  # unknown sizes weigh nothing
+        np.multiply(weights[1], length, out=weights[2])
+        np.multiply(weights[1], width, out=weights[3])
+        store.tallies += np.bincount(keys.ravel(), weights.ravel(), minlength=(N_CLASSES + 3) * n).reshape(
+            N_CLASSES + 3, n
         )
-        weights = np.concatenate([np.where(cls > 0, w, 0.0), ws, ws * length, ws * width])
-        store.tallies += np.bincount(keys, weights, minlength=(N_CLASSES + 3) * n).reshape(N_CLASSES + 3, n)
 
     def resolve(self, store: TrackStore, rows: IntArray) -> tuple[npt.NDArray[np.uint8], FloatArray, FloatArray]:
         """Voted class (0 with no votes), length and width (m, 0 unknown) of tracks ``rows``."""
-        votes = store.votes.T[:, rows]  # (N_CLASSES, k), one contiguous row per class
-        best = votes.argmax(axis=0)
-        cls = np.where(votes.max(axis=0) > 0, best, 0).astype(np.uint8)
-        w = store.size_w[rows].astype(np.float64)
-        safe = np.where(w > 0, w, 1.0)
-        length = np.where(w > 0, store.length_sum[rows] / safe, 0.0)
-        width = np.where(w > 0, store.width_sum[rows] / safe, 0.0)
-        return cls, length, width
+        tallies = store.tallies.take(rows, axis=1)  # (N_CLASSES + 3, k)
+        # class 0 never gets a vote, so the first maximum is 0 exactly when there are no votes
+        cls = tallies[:N_CLASSES].argmax(axis=0).astype(np.uint8)
+        w = tallies[N_CLASSES]
+        sizes = np.zeros((2, len(rows)))
+        np.divide(tallies[N_CLASSES + 1 :], w, out=sizes, where=w > 0)
+        return cls, sizes[0], sizes[1]

@@ -40,7 +40,7 @@ from fusion.initiator import MofNInitiator, birth_seeds
 from fusion.measurements import Measurements, NoiseDefaults, from_detections, from_reports
 from fusion.predictor import KalmanPredictor
 from fusion.roles import Associator, Deleter, Gate, Initiator, Predictor, Updater, Voter
-from fusion.tracks import TRACK_DTYPE, TrackStore
+from fusion.tracks import TRACK_BLOCKS, TRACK_DTYPE, TrackStore
 from fusion.updater import KalmanUpdater, combine, innovation, mahalanobis2
 
 #: up to this many (track, detection) combinations, one gate pass serves both association and
@@ -174,7 +174,7 @@ class Tracker:
             self.predictor.predict(st.x, st.P, t - st.time)
         st.time = float(t)
         st.hist <<= np.uint32(1)
-        st.counts[0:2] += 1  # ticks lived, misses (an update sets them back to 0)
+        st.counts[1:3] += 1  # misses (an update sets them back to 0), ticks lived
         self.stats["ticks"] += 1
 
     def _end(self) -> None:
@@ -402,30 +402,27 @@ class Tracker:
         st = self.store
         rows = np.arange(st.n) if include_tentative else st.confirmed.nonzero()[0]
         out = np.zeros(len(rows), dtype=TRACK_DTYPE)
-        out["track_id"] = st.track_id[rows]
-        out["t"] = st.time
-        xT = st.xT
-        out["x"] = xT[0][rows]
-        out["y"] = xT[1][rows]
-        out["vx"] = xT[2][rows]
-        out["vy"] = xT[3][rows]
-        out["P"] = st.P[rows]
+        blocks = out.view(TRACK_BLOCKS)
+        blocks["track_id"] = st.track_id[rows]
+        blocks["t"] = st.time
+        blocks["state"] = st.state[0:20].take(rows, axis=1).T  # x, y, vx, vy, P
+        blocks["counts"] = st.counts[0:2].take(rows, axis=1).T  # hits, misses
+        times = st.state[20:22].take(rows, axis=1)  # birth -> age, last update
+        np.subtract(st.time, times[0], out=times[0])
+        blocks["times"] = times.T
         cls, length, width = self.voter.resolve(st, rows)
-        ident = st.ident[rows]
-        known = (ident >= 0).nonzero()[0]
-        if len(known):
-            ids = self.identities
-            k = ident[known]
-            cls[known] = np.where(ids.cls[k] > 0, ids.cls[k], cls[known])
-            length[known] = np.where(ids.length[k] > 0, ids.length[k], length[known])
-            width[known] = np.where(ids.width[k] > 0, ids.width[k], width[known])
-            out["vehicle_id"][known] = ids.vehicle_id[k]
-            out["bus_line"][known] = ids.bus_line[k]
-        out["cls"] = cls
-        out["length"] = length
-        out["width"] = width
-        out["hits"] = st.hits[rows]
-        out["misses"] = st.misses[rows]
-        out["age"] = st.time - st.t_birth[rows]
-        out["last_update"] = st.t_update[rows]
+        if len(self.identities):
+            ident = st.ident[rows]
+            known = (ident >= 0).nonzero()[0]
+            if len(known):
+                ids = self.identities
+                k = ident[known]
+                cls[known] = np.where(ids.cls[k] > 0, ids.cls[k], cls[known])
+                length[known] = np.where(ids.length[k] > 0, ids.length[k], length[known])
+                width[known] = np.where(ids.width[k] > 0, ids.width[k], width[known])
+                out["vehicle_id"][known] = ids.vehicle_id[k]
+                out["bus_line"][known] = ids.bus_line[k]
+        blocks["cls"] = cls
+        blocks["length"] = length
+        blocks["width"] = width
         return out

@@ -51,6 +51,50 @@ TRACK_DTYPE = np.dtype(
     ]
 )
 
+
+def grouped(base: np.dtype, groups: dict[str, tuple[str, ...]]) -> np.dtype:
+    """A dtype over the same bytes as ``base`` where each group of consecutive fields of one
+    scalar type is one subarray field (so that one assignment fills them all).
+
+    Raises ValueError when a group's fields are not consecutive or not of one type.
+    """
+    fields = base.fields
+    if fields is None:
+        raise ValueError(f"{base} has no fields")
+    names, formats, offsets = [], [], []
+    for name, members in groups.items():
+        first = fields[members[0]]
+        scalar = first[0].base
+        size = 0
+        for member in members:
+            dt, off = fields[member][:2]
+            if dt.base != scalar or off != first[1] + size:
+                raise ValueError(f"{member} does not follow {members[0]} as one {scalar} block")
+            size += dt.itemsize
+        names.append(name)
+        count = size // scalar.itemsize
+        formats.append(scalar if count == 1 else (scalar, (count,)))
+        offsets.append(first[1])
+    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": base.itemsize})
+
+
+#: ``TRACK_DTYPE`` with its runs of same-typed fields as blocks (the tracker fills a table with
+#: one assignment per block): track_id; t; state = x, y, vx, vy, P (20); hits, misses; age,
+#: last_update; cls, length, width.
+TRACK_BLOCKS = grouped(
+    TRACK_DTYPE,
+    {
+        "track_id": ("track_id",),
+        "t": ("t",),
+        "state": ("x", "y", "vx", "vy", "P"),
+        "cls": ("cls",),
+        "length": ("length",),
+        "width": ("width",),
+        "counts": ("hits", "misses"),
+        "times": ("age", "last_update"),
+    },
+)
+
 #: Rows of the float block: state, covariance (row-major 4 x 4), birth and last-update times.
 _X, _P, _TIMES = slice(0, 4), slice(4, 20), slice(20, 22)
 
@@ -78,14 +122,14 @@ class TrackStore:
         (n,) float64 birth and last-update times (s).
     hist
         (n,) uint32 hit history by tick: bit 0 the current tick, bit k the tick k ago.
-    ticks
-        (n,) int32 ticks lived (1 in the tick of birth).
-    misses
-        (n,) int32 consecutive ticks without an update.
     hits
         (n,) int32 updates received (all scans).
+    misses
+        (n,) int32 consecutive ticks without an update.
+    ticks
+        (n,) int32 ticks lived (1 in the tick of birth).
     counts
-        (4, n) int32, the block behind ``ticks``, ``misses``, ``hits`` and ``hist`` (rows 0-3).
+        (4, n) int32, the block behind ``hits``, ``misses``, ``ticks`` and ``hist`` (rows 0-3).
     confirmed
         (n,) bool.
     votes
@@ -102,7 +146,7 @@ class TrackStore:
     #: value of a new track's column per leading row)
     BLOCKS: ClassVar[dict[str, tuple[npt.DTypeLike, tuple[int, ...], tuple[Any, ...]]]] = {
         "state": (np.float64, (22,), (0.0,) * 22),  # x (4), P (16), t_birth, t_update
-        "counts": (np.int32, (4,), (1, 0, 0, 0)),  # ticks, misses, hits, hist
+        "counts": (np.int32, (4,), (0, 0, 1, 0)),  # hits, misses, ticks, hist
         "confirmed": (np.bool_, (), (False,)),
         "tallies": (np.float32, (N_CLASSES + 3,), (0.0,) * (N_CLASSES + 3)),  # votes, size_w, sums
         "ids": (np.int64, (2,), (0, -1)),  # track_id, ident
@@ -151,7 +195,7 @@ class TrackStore:
         self.P = self.PT.transpose(2, 0, 1)
         self.t_birth, self.t_update = s[20], s[21]
         self.counts = c = b["counts"]
-        self.ticks, self.misses, self.hits = c[0], c[1], c[2]
+        self.hits, self.misses, self.ticks = c[0], c[1], c[2]
         self.hist = c[3].view(np.uint32)
         self.confirmed = b["confirmed"]
         self.tallies = tallies = b["tallies"]

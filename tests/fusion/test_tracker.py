@@ -211,3 +211,22 @@ def test_a_track_gone_astray_restarts_at_its_own_report() -> None:
         len(tab) == 1 and tab["x"][0] == pytest.approx(200.0, abs=0.1) and tab["y"][0] == pytest.approx(50.0, abs=0.1)
     )
     assert tracker.stats["reseated"] == 1 and tracker.stats["births"] == 1
+
+
+def test_table_columns_describe_each_track() -> None:
+    tracker = Tracker()
+    for k in range(7):
+        t = 1.0 + k * DT
+        dets = detections(t, 0, [(10.0 * t, 5.0)], cls=CAR, length=4.0, width=2.0) if k < 5 else detections(t, 0, [])
+        tab = tracker.step(t, dets)
+    assert len(tab) == 1
+    row = tab[0]
+    st = tracker.store
+    assert row["t"] == pytest.approx(1.6) and row["age"] == pytest.approx(0.6)
+    assert row["last_update"] == pytest.approx(1.4)
+    assert row["hits"] == 5 and row["misses"] == 2
+    assert row["track_id"] == st.track_id[0]
+    assert np.array_equal([row["x"], row["y"], row["vx"], row["vy"]], st.x[0])
+    assert np.array_equal(row["P"], st.P[0])
+    assert row["cls"] == CAR and row["length"] == pytest.approx(4.0) and row["width"] == pytest.approx(2.0)
+    assert tracker.table(include_tentative=True)["track_id"].tolist() == st.track_id.tolist()
