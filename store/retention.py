@@ -16,9 +16,10 @@ from typing import Any
 
 import psycopg
 
+from store.auditlog import trim
 from store.migrate import backend_of
 from store.partitions import drop_before, ensure_partitions
-from store.schema import TABLES, RetentionKind
+from store.schema import TABLES, TIMESERIES, RetentionKind
 
 #: Advisory lock held while maintaining, so two writers do not maintain at once.
 MAINTENANCE_LOCK = 0x586A_4D41_494E  # "XjMAIN"
@@ -46,6 +47,23 @@ class RetentionPolicy:
     audit: timedelta = timedelta(days=5 * 365)
     batch_log: timedelta = timedelta(days=14)
 
+    def __post_init__(self) -> None:
+        short = {k: getattr(self, k) for k in ("raw_detections", "tracks", "vehicle_reports")}
+        if any(v <= timedelta(0) for v in (*short.values(), self.aggregates, self.events, self.audit)):
+            raise ValueError("retention periods must be positive")
+        longer = [k for k, v in short.items() if v > self.aggregates]
+        if longer:
+            raise ValueError(
+                f"aggregates ({self.aggregates.days} d) must be kept at least as long as raw data;"
+                f" {', '.join(longer)} are kept longer"
+            )
+
+    @property
+    def vehicle_horizon(self) -> timedelta:
+        """The longest any row naming a vehicle is kept (how far back a revocation searches)."""
+        kinds = {spec.retention for spec in TABLES.values() if spec.holds_vehicles}
+        return max(self.keep(k) for k in kinds)
+
     def keep(self, kind: RetentionKind) -> timedelta:
         """How long ``kind`` is kept."""
         value: timedelta = getattr(self, kind)
@@ -66,6 +84,9 @@ class RetentionPolicy:
 def enforce_retention(conn: psycopg.Connection[Any], now: float, policy: RetentionPolicy) -> dict[str, tuple[int, int]]:
     """Remove data older than ``policy`` allows, as of ``now`` (s since the Unix epoch).
 
+    The audit trail is trimmed as a prefix of its hash chain (:func:`store.auditlog.trim`), so
+    verification can anchor on the first entry kept.
+
     Returns
     -------
     dict
@@ -75,7 +96,9 @@ def enforce_retention(conn: psycopg.Connection[Any], now: float, policy: Retenti
     out: dict[str, tuple[int, int]] = {}
     for name, spec in TABLES.items():
         cutoff = now - policy.keep(spec.retention).total_seconds()
-        if spec.timeseries and timescale:
+        if name == "audit":
+            out[name] = (0, trim(conn, datetime.fromtimestamp(cutoff, UTC), keep_days=policy.audit.days))
+        elif spec.timeseries and timescale:
             rows = conn.execute(
                 "SELECT count(*) FROM drop_chunks(%s::regclass, older_than => %s)",
                 (name, datetime.fromtimestamp(cutoff, UTC)),
@@ -97,6 +120,18 @@ def prune_batch_log(conn: psycopg.Connection[Any], now: float, keep: timedelta) 
     return max(cur.rowcount, 0)
 
 
+def timescale_policies(conn: psycopg.Connection[Any], policy: RetentionPolicy) -> None:
+    """Register TimescaleDB retention policies matching ``policy`` (its own jobs then drop chunks).
+
+    Only on the ``timescale`` backend (not testable on plain PostgreSQL); :func:`enforce_retention`
+    drops the same chunks itself whenever maintenance runs.
+    """
+    for name in TIMESERIES:
+        keep = policy.keep(TABLES[name].retention)
+        conn.execute("SELECT remove_retention_policy(%s::regclass, if_exists => true)", (name,))
+        conn.execute("SELECT add_retention_policy(%s::regclass, drop_after => %s)", (name, keep))
+
+
 def maintain(conn: psycopg.Connection[Any], now: float, policy: RetentionPolicy | None, *, days_ahead: int = 2) -> bool:
     """Periodic upkeep: partitions ahead, retention, chunk-id pruning, revocation sweep.
 
@@ -116,7 +151,7 @@ def maintain(conn: psycopg.Connection[Any], now: float, policy: RetentionPolicy 
     bool
         False when another process held the maintenance lock and nothing was done.
     """
-    from store.privacy import reapply_revocations
+    from store.privacy import expire_revocation_records, reapply_revocations
 
     got = conn.execute("SELECT pg_try_advisory_lock(%s)", (MAINTENANCE_LOCK,)).fetchone()
     if got != (True,):
@@ -127,9 +162,13 @@ def maintain(conn: psycopg.Connection[Any], now: float, policy: RetentionPolicy 
             if created:
                 _log.info("created partitions %s", ", ".join(created))
         if policy is not None:
+            if backend_of(conn) == "timescale":
+                timescale_policies(conn, policy)
             enforce_retention(conn, now, policy)
-        prune_batch_log(conn, now, (policy or RetentionPolicy()).batch_log)
+        keep = (policy or RetentionPolicy()).batch_log
+        prune_batch_log(conn, now, keep)
         reapply_revocations(conn)
+        expire_revocation_records(conn, now, keep)
     finally:
         conn.execute("SELECT pg_advisory_unlock(%s)", (MAINTENANCE_LOCK,))
     return True

@@ -266,8 +266,22 @@ TABLES: dict[str, Table] = {
                 _c("details", "jsonb", nullable=True),
                 _c("prev_hash", "bytea", nullable=True),
                 _c("hash", "bytea", nullable=True),
+                _c("seq", "int8", nullable=True),
+                _c("role", "text", nullable=True),
             ),
             "audit",
+            timeseries=False,
+        ),
+        # Sealed pseudonym -> id records (trust.PseudonymVault), kept as long as the longest-kept
+        # rows that name a vehicle (events) so an incident can still be traced.
+        Table(
+            "pseudonym_vault",
+            (
+                _c("time", _T),
+                _c(PSEUDONYM, "text"),
+                _c("sealed", "bytea"),
+            ),
+            "events",
             timeseries=False,
         ),
     )

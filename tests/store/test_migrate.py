@@ -39,33 +39,36 @@ def test_a_changed_applied_migration_is_refused(pg_url: str, tmp_path: Path) -> 
         apply_migrations(pg_url, directory=folder)
 
 
+NEXT = len(discover()) + 1
+
+
 def test_a_new_migration_applies_after_the_others(pg_url: str, tmp_path: Path) -> None:
     apply_migrations(pg_url)
     folder = _copy_migrations(tmp_path)
-    (folder / "0003_notes.sql").write_text("CREATE TABLE notes (id int PRIMARY KEY, body text);")
-    assert apply_migrations(pg_url, directory=folder) == [3]
+    (folder / f"{NEXT:04d}_notes.sql").write_text("CREATE TABLE notes (id int PRIMARY KEY, body text);")
+    assert apply_migrations(pg_url, directory=folder) == [NEXT]
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT to_regclass('notes') IS NOT NULL").fetchone() == (True,)
     with pytest.raises(MigrationError, match="does not know"):
-        apply_migrations(pg_url)  # the code of before 0003 meets a database after it
+        apply_migrations(pg_url)  # the code of before that migration meets a database after it
 
 
 def test_a_failing_migration_rolls_back_entirely(pg_url: str, tmp_path: Path) -> None:
     folder = _copy_migrations(tmp_path)
-    (folder / "0003_broken.sql").write_text("CREATE TABLE half (id int);\nSELECT no_such_function();\n")
+    (folder / f"{NEXT:04d}_broken.sql").write_text("CREATE TABLE half (id int);\nSELECT no_such_function();\n")
     with pytest.raises(psycopg.errors.UndefinedFunction):
         apply_migrations(pg_url, directory=folder)
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (2,)
+        assert conn.execute("SELECT max(version) FROM schema_migrations").fetchone() == (NEXT - 1,)
         assert conn.execute("SELECT to_regclass('half')").fetchone() == (None,)
 
 
 def test_badly_named_or_gapped_files_are_refused(tmp_path: Path) -> None:
     folder = _copy_migrations(tmp_path)
-    (folder / "0004_gap.sql").write_text("SELECT 1;")
-    with pytest.raises(MigrationError, match="expected version 0003"):
+    (folder / f"{NEXT + 1:04d}_gap.sql").write_text("SELECT 1;")
+    with pytest.raises(MigrationError, match=f"expected version {NEXT:04d}"):
         discover(folder)
-    (folder / "0004_gap.sql").rename(folder / "3-oops.sql")
+    (folder / f"{NEXT + 1:04d}_gap.sql").rename(folder / "3-oops.sql")
     with pytest.raises(MigrationError, match=r"NNNN_name\.sql"):
         discover(folder)
 

@@ -81,7 +81,14 @@ def test_revocation_deletes_everywhere_and_sweeps_late_rows(
         assert w.flush_blocking(30)
         assert _count(conn, GONE) == 5 and _count(conn, KEPT) == 3
         counts = delete_vehicle_history(conn, GONE)
-        assert counts == {"tracks": 1, "vehicle_reports": 1, "advisories": 1, "events": 1, "devices": 1}
+        assert counts == {
+            "tracks": 1,
+            "vehicle_reports": 1,
+            "advisories": 1,
+            "events": 1,
+            "pseudonym_vault": 0,
+            "devices": 1,
+        }
         assert _count(conn, GONE) == 0 and _count(conn, KEPT) == 3
         _history(w, 100)  # rows of the revoked vehicle still arriving (e.g. a spool replay)
         assert w.flush_blocking(30)

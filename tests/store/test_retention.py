@@ -97,3 +97,60 @@ def test_retention_policy_from_settings() -> None:
     with pytest.raises(ValueError, match="unknown retention kind"):
         RetentionPolicy.from_days({"trakcs": 3})
     assert isinstance(T0_DAY, date)
+
+
+def test_configured_retention_drops_old_days_per_kind_and_aggregates_outlive_raw(
+    conn: psycopg.Connection[Any],
+) -> None:
+    now = T0 + 200 * DAY
+    day = datetime.fromtimestamp(now, UTC).date()
+    ages = (1, 3, 10, 100)
+    tables = ("detections_raw", "tracks", "vehicle_reports", "lane_states")
+    for table in tables:
+        for age in ages:
+            create_day(conn, table, day - timedelta(days=age))
+    for age in ages:
+        t = np.array([now - age * DAY])
+        copy_rows(
+            conn, "detections_raw", {"time": t, "sensor_id": np.array(["s"]), "local_id": [age], "x": [0.0], "y": [0.0]}
+        )
+        copy_rows(conn, "tracks", tracks(1, start=age, t0=t[0]))
+        copy_rows(
+            conn,
+            "vehicle_reports",
+            {
+                "time": t,
+                "vehicle_pseudonym": np.array(["p1"]),
+                **{k: np.zeros(1) for k in ("x", "y", "vx", "vy", "speed", "heading")},
+            },
+        )
+        copy_rows(
+            conn,
+            "lane_states",
+            {
+                "time": t,
+                "lane_id": np.array(["l1"]),
+                "count": np.array([age]),
+                **{k: np.zeros(1) for k in ("queue_m", "mean_speed", "occupancy")},
+            },
+        )
+    policy = RetentionPolicy.from_days({"raw_detections": 2, "tracks": 7, "vehicle_reports": 7, "aggregates": 90})
+    assert maintain(conn, now, policy) is True
+
+    def ages_left(table: str) -> list[int]:
+        rows = conn.execute(f"SELECT extract(epoch FROM time)::float8 FROM {table} ORDER BY time DESC").fetchall()
+        return [round((now - r[0]) / DAY) for r in rows]
+
+    assert ages_left("detections_raw") == [1]
+    assert ages_left("tracks") == ages_left("vehicle_reports") == [1, 3]
+    assert ages_left("lane_states") == [1, 3, 10]  # aggregates outlive raw data
+    kept_days = {d for t in tables for d in partitions(conn, t) if d < day - timedelta(days=1)}
+    assert day - timedelta(days=100) not in kept_days  # old partitions are dropped, not emptied
+    assert (day - timedelta(days=10)) in partitions(conn, "lane_states")
+    assert (day - timedelta(days=10)) not in partitions(conn, "tracks")
+
+
+def test_retention_that_keeps_raw_data_longer_than_aggregates_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"aggregates .* at least as long as raw data; tracks"):
+        RetentionPolicy.from_days({"tracks": 120})
+    assert RetentionPolicy().vehicle_horizon == timedelta(days=365)  # events name vehicles longest

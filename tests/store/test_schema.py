@@ -68,7 +68,7 @@ def test_vehicles_are_pseudonymous_and_every_pseudonym_is_indexed(conn: psycopg.
             (PSEUDONYM,),
         )
     }
-    assert holders == set(VEHICLE_TABLES) | {"vehicle_revocations"}
+    assert holders == set(VEHICLE_TABLES)  # vehicle_revocations keeps only SHA-256 digests
     # every table (partitions included) holding the column has an index leading with it
     unindexed = conn.execute(
         "SELECT c.relname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
@@ -82,4 +82,4 @@ def test_vehicles_are_pseudonymous_and_every_pseudonym_is_indexed(conn: psycopg.
 
 def test_audit_has_the_hash_chain_columns(conn: psycopg.Connection[Any]) -> None:
     cols = {r[0] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'audit'")}
-    assert {"id", "time", "actor", "action", "reason", "outcome", "details", "prev_hash", "hash"} <= cols
+    assert {"id", "seq", "time", "actor", "role", "action", "reason", "outcome", "details", "prev_hash", "hash"} <= cols
