@@ -5,8 +5,8 @@ ends touch no other edge (isolated pairs, the common case after gating) are deci
 solver; everything else goes to one call of SciPy's sparse LAPJV
 (:func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching`) on the graph augmented with a
 dummy partner per node, which is the same as solving each connected component on its own (a
-small remainder goes to the dense :func:`scipy.optimize.linear_sum_assignment` instead, which
-costs less to call).
+remainder of a few edges goes to the dense :func:`scipy.optimize.linear_sum_assignment`
+instead, which costs less to call).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ def assign(
     cost: FloatArray,
     miss_left: float,
     miss_right: float,
+    *,
+    sizes: tuple[int, int] | None = None,
 ) -> BoolArray:
     """Choose edges of least total cost, each node matched at most once.
 
@@ -40,24 +42,36 @@ def assign(
         (k,) edge costs.
     miss_left, miss_right
         Price of leaving a left / right node unmatched.
+    sizes
+        When known, bounds ``(L, R)`` with ``0 <= left < L`` and ``0 <= right < R`` (fewer
+        calls: the labels index tables directly).
 
     Returns
     -------
     chosen
         (k,) bool, the edges of an optimal matching.
     """
-    k = len(cost)
-    chosen = np.zeros(k, dtype=np.bool_)
-    useful = (cost < miss_left + miss_right).nonzero()[0]
-    if len(useful) == 0:
-        return chosen
-    li = left[useful]
-    ri = right[useful]
-    lone = (_degree(li) == 1) & (_degree(ri) == 1)
-    chosen[useful[lone]] = True
-    rest = useful[~lone]
+    if len(cost) == 0:
+        return np.zeros(0, dtype=np.bool_)
+    if not amax(cost) < miss_left + miss_right:  # edges dearer than two misses are never chosen
+        useful = (cost < miss_left + miss_right).nonzero()[0]
+        some = np.zeros(len(cost), dtype=np.bool_)
+        if len(useful):
+            some[useful[assign(left[useful], right[useful], cost[useful], miss_left, miss_right, sizes=sizes)]] = True
+        return some
+    if sizes is None:
+        dl, dr = _degree(left), _degree(right)
+    else:
+        dl, dr = np.bincount(left)[left], np.bincount(right)[right]
+    chosen: BoolArray = dl + dr == 2  # both ends on this edge alone (the common case after gating)
+    rest = (~chosen).nonzero()[0]
     if len(rest):
-        chosen[rest[_solve(li[~lone], ri[~lone], cost[rest], miss_left, miss_right)]] = True
+        li, ri, c = left[rest], right[rest], cost[rest]
+        if len(rest) <= DENSE_EDGES:
+            pick = _solve_dense(li, ri, c, miss_left, miss_right, sizes)
+        else:
+            pick = _solve(li, ri, c, miss_left, miss_right)
+        chosen[rest[pick]] = True
     return chosen
 
 
@@ -71,16 +85,14 @@ def _degree(labels: IntArray) -> IntArray:
     return np.bincount(ids)[ids]
 
 
-#: below this many nodes the augmented problem is solved densely (less overhead than sparse)
-DENSE_NODES = 48
+#: up to this many edges the non-trivial part is solved densely (less overhead than sparse)
+DENSE_EDGES = 24
 
 
 def _solve(li: IntArray, ri: IntArray, cost: FloatArray, miss_left: float, miss_right: float) -> BoolArray:
     """Exact matching of the non-trivial part; labels need not be compact."""
     l_, nl = compact(li)
     r_, nr = compact(ri)
-    if nl + nr <= DENSE_NODES:
-        return _solve_dense(l_, r_, nl, nr, cost, miss_left, miss_right)
     e = len(cost)
     # rows: left nodes, then one dummy per right node; columns: right nodes, then one dummy per
     # left node. Dummy-dummy edges mirror the real ones so that a full matching always exists.
@@ -101,17 +113,34 @@ def _solve(li: IntArray, ri: IntArray, cost: FloatArray, miss_left: float, miss_
 
 
 def _solve_dense(
-    l_: IntArray, r_: IntArray, nl: int, nr: int, cost: FloatArray, miss_left: float, miss_right: float
+    li: IntArray, ri: IntArray, cost: FloatArray, miss_left: float, miss_right: float, sizes: tuple[int, int] | None
 ) -> BoolArray:
-    """The same augmented problem as a small dense matrix for ``linear_sum_assignment``."""
-    forbidden = 2.0 * (float(amax(np.abs(cost))) + miss_left + miss_right) + 1.0
-    m = np.full((nl + nr, nr + nl), forbidden)
-    m[l_, r_] = cost
-    m[np.arange(nl), nr + np.arange(nl)] = miss_left
-    m[nl + np.arange(nr), np.arange(nr)] = miss_right
-    m[nl:, nr:] = 0.0
-    rows, cols = linear_sum_assignment(m)
-    match = np.full(nl, -1, dtype=np.int64)
-    real = (rows < nl) & (cols < nr)
-    match[rows[real]] = cols[real]
-    return np.asarray(match[l_] == r_)
+    """A small non-trivial part as one dense augmented matrix for ``linear_sum_assignment``.
+
+    Each node is numbered by one of its edges (the last one with its label): ``e`` left slots
+    and ``e`` right slots, some unused. An unused slot can only take its dummy, which adds the
+    same constant to every matching, so the optimum is that of the compact problem.
+    """
+    e = len(cost)
+    slot = np.arange(e)
+    ls, rs = (
+        _representative(li, slot, None if sizes is None else sizes[0]),
+        _representative(ri, slot, None if sizes is None else sizes[1]),
+    )
+    m = np.full((2 * e, 2 * e), np.inf)
+    m[ls, rs] = cost
+    m[slot, e + slot] = miss_left
+    m[e + slot, slot] = miss_right
+    m[e:, e:] = 0.0
+    _, cols = linear_sum_assignment(m)
+    return np.asarray(cols[ls] == rs)
+
+
+def _representative(labels: IntArray, slot: IntArray, size: int | None) -> IntArray:
+    """For each entry, the position of the last entry with its label, shape (k,)."""
+    if size is None:
+        ids, size = compact(labels)
+        labels = ids
+    table = np.empty(size, dtype=np.int64)
+    table[labels] = slot
+    return table[labels]

@@ -45,6 +45,9 @@ class GNNAssociator:
             return pairs
         n_scans = int(amax(scan)) + 1
         track, det = pairs
+        right = track * n_scans
+        right += scan[det]
         miss = self.miss_cost if self.miss_cost is not None else float(amax(np.abs(cost))) + 1.0
-        chosen = assign(det, track * n_scans + scan[det], cost, miss, miss)
-        return pairs[:, chosen]
+        sizes = (len(scan), (int(amax(track)) + 1) * n_scans)
+        chosen = assign(det, right, cost, miss, miss, sizes=sizes)
+        return pairs.take(chosen.nonzero()[0], axis=1)

@@ -70,8 +70,13 @@ def _dense_optimum(n_l: int, n_r: int, edges: dict[tuple[int, int], float], miss
     return float(cost[r, c].sum())
 
 
+@pytest.mark.parametrize("solver", ["dense", "sparse"])
+@pytest.mark.parametrize("bounded", [False, True], ids=["any-labels", "bounded-labels"])
 @pytest.mark.parametrize("seed", range(6), ids=[f"seed{s}" for s in range(6)])
-def test_assign_is_optimal(seed: int) -> None:
+def test_assign_is_optimal(seed: int, bounded: bool, solver: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fusion.assignment
+
+    monkeypatch.setattr(fusion.assignment, "DENSE_EDGES", 10_000 if solver == "dense" else 0)
     rng = np.random.default_rng(seed)
     n_l, n_r = rng.integers(3, 30, 2)
     cand = [(i, j) for i, j in itertools.product(range(n_l), range(n_r)) if rng.random() < 0.15]
@@ -80,7 +85,8 @@ def test_assign_is_optimal(seed: int) -> None:
     right = np.array([e[1] for e in cand], dtype=np.int64) * 7
     cost = np.array(list(edges.values()))
     miss = 4.0
-    chosen = assign(left, right, cost, miss, miss)
+    sizes = (int(left.max()) + 1, int(right.max()) + 1) if bounded else None
+    chosen = assign(left, right, cost, miss, miss, sizes=sizes)
     assert len(set(left[chosen])) == chosen.sum() and len(set(right[chosen])) == chosen.sum()
     total = cost[chosen].sum() + miss * (n_l - chosen.sum()) + miss * (n_r - chosen.sum())
     assert total == pytest.approx(_dense_optimum(n_l, n_r, edges, miss))
