@@ -1,6 +1,6 @@
 """Gating role: which (track, measurement) pairs are close enough to be associated.
 
-Candidates come from a uniform grid (:func:`fusion.grid.grid_pairs`) whose cell is the largest
+Candidates come from a uniform grid (:func:`fusion.grid.grid_pairs_xy`) whose cell is the largest
 gate's half-width, so a tick costs O(N log N) rather than O(N^2); each candidate is then
 tested by its squared Mahalanobis distance against the chi-square threshold. A gated pair's
 cost is its negative log-likelihood up to a constant, ``d^2 + ln det S``: the squared distance
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fusion.arraytypes import FloatArray, IntArray
-from fusion.grid import grid_pairs
+from fusion.grid import grid_pairs_xy
 from fusion.indexing import amax, amin
 from fusion.measurements import Measurements
 
@@ -46,17 +46,22 @@ class MahalanobisGate:
         Bounds ``sqrt(threshold * S_axis)`` over the measurements' covariances and time
         offsets, plus the track's displacement over the largest offset; at most ``max_radius``.
         """
-        tau = max(-float(amin(meas.tau)), float(amax(meas.tau)))
-        r_max = max(float(amax(meas.R[0])), float(amax(meas.R[2])))
-        var_pos = np.maximum(P[:, 0, 0], P[:, 1, 1])
+        lo, hi = meas.tau_range
+        tau = max(-lo, hi)
+        PT = P.transpose(1, 2, 0)
+        var_pos: FloatArray = np.maximum(PT[0, 0], PT[1, 1])
         if tau > 0.0:
-            sd = np.sqrt(var_pos) + tau * np.sqrt(np.maximum(P[:, 2, 2], P[:, 3, 3]))
+            sd = np.sqrt(var_pos) + tau * np.sqrt(np.maximum(PT[2, 2], PT[3, 3]))
             var_pos = sd * sd
-            shift = tau * np.maximum(np.abs(x[:, 2]), np.abs(x[:, 3]))
-        half = np.sqrt((var_pos + r_max) * (self.threshold * scale))
+            xT = x.T
+            shift = tau * np.maximum(np.abs(xT[2]), np.abs(xT[3]))
+        var_pos += meas.r_max
+        var_pos *= self.threshold * scale
+        np.sqrt(var_pos, out=var_pos)
         if tau > 0.0:
-            half += shift
-        return np.asarray(np.minimum(half, self.max_radius * np.sqrt(scale)))
+            var_pos += shift
+        np.minimum(var_pos, self.max_radius * np.sqrt(scale), out=var_pos)
+        return var_pos  # the half-widths
 
     def gate(
         self, x: FloatArray, P: FloatArray, meas: Measurements, scale: float = 1.0
@@ -71,7 +76,8 @@ class MahalanobisGate:
         Parameters
         ----------
         x, P
-            (N, 4) states and (N, 4, 4) covariances at the tick time.
+            (N, 4) states and (N, 4, 4) covariances at the tick time (fastest as the store's
+            component-first views).
         meas
             The ``m`` measurements.
         scale
@@ -89,11 +95,9 @@ class MahalanobisGate:
         if len(x) == 0 or len(meas) == 0:
             return np.zeros((2, 0), dtype=np.int64), np.zeros(0), np.zeros(0)
         half = self.radii(x, P, meas, scale)
-        xy = x[:, 0:2]
-        zxy = meas.z.T
-        top = float(amax(half))
         xT = x.T
-        xs, ys = xT[0], xT[1]
+        xy = xT[0:2]  # (2, N) track positions
+        top = float(amax(half))
         split = False
         if len(half) > SPLIT_MIN_TRACKS:
             # one grid sized for the widest gate costs extra candidate pairs (about m x density
@@ -102,39 +106,53 @@ class MahalanobisGate:
             k = (9 * len(half)) // 10
             cell = float(np.partition(half, k)[k])
             wide = half > cell
+            xs, ys = xT[0], xT[1]
             area = max(float((amax(xs) - amin(xs)) * (amax(ys) - amin(ys))), top * top)
             extra = len(meas) * len(half) / area * 9.0 * (top * top - cell * cell)
             split = extra > SPLIT_PAIRS and bool(wide.any())
         if not split:
-            i, j = grid_pairs(xy, zxy, top)
+            ij = grid_pairs_xy(xy, meas.z, top)
         else:
             narrow = (~wide).nonzero()[0]
             broad = wide.nonzero()[0]
-            p1 = grid_pairs(xy[narrow], zxy, cell)
-            p2 = grid_pairs(xy[broad], zxy, top)
-            i = np.concatenate([narrow[p1[0]], broad[p2[0]]])
-            j = np.concatenate([p1[1], p2[1]])
-        PT = P.transpose(1, 2, 0)
-        dx = meas.z[0][j] - xs[i]
-        dy = meas.z[1][j] - ys[i]
-        h = half[i]
-        box = ((np.abs(dx) <= h) & (np.abs(dy) <= h)).nonzero()[0]
-        i, j, dx, dy = i[box], j[box], dx[box], dy[box]
-        sxx = PT[0, 0][i] + meas.R[0][j]
-        sxy = PT[0, 1][i] + meas.R[1][j]
-        syy = PT[1, 1][i] + meas.R[2][j]
-        tau = meas.tau[j]
-        if tau.any():
-            dx -= tau * xT[2][i]
-            dy -= tau * xT[3][i]
-            sxx += 2.0 * tau * PT[0, 2][i] + tau * tau * PT[2, 2][i]
-            sxy += tau * (PT[0, 3][i] + PT[1, 2][i]) + tau * tau * PT[2, 3][i]
-            syy += 2.0 * tau * PT[1, 3][i] + tau * tau * PT[3, 3][i]
-        det = sxx * syy - sxy * sxy
-        d2 = (syy * dx * dx - 2.0 * sxy * dx * dy + sxx * dy * dy) / det
+            p1 = grid_pairs_xy(xy.take(narrow, axis=1), meas.z, cell)
+            p2 = grid_pairs_xy(xy.take(broad, axis=1), meas.z, top)
+            ij = np.concatenate([p1, p2], axis=1)
+            ij[0] = np.concatenate([narrow[p1[0]], broad[p2[0]]])
+        # the gate box: both coordinates within the track's half-width
+        d = meas.z.take(ij[1], axis=1)
+        d -= xy.take(ij[0], axis=1)
+        a = np.abs(d)
+        box = (np.maximum(a[0], a[1], out=a[0]) <= half[ij[0]]).nonzero()[0]
+        ij = ij.take(box, axis=1)
+        i, j = ij
+        d = d.take(box, axis=1)
+        # packed S = H P H^T + R, [xx; xy; yy]
+        P16 = P.transpose(1, 2, 0).reshape(16, -1)
+        S = P16.take(_POS, axis=0).take(i, axis=1)
+        S += meas.R.take(j, axis=1)
+        lo, hi = meas.tau_range
+        if lo != 0.0 or hi != 0.0:
+            tau = meas.tau[j]
+            PT = P.transpose(1, 2, 0)
+            d -= tau * xT[2:4].take(i, axis=1)
+            S[0] += 2.0 * tau * PT[0, 2][i] + tau * tau * PT[2, 2][i]
+            S[1] += tau * (PT[0, 3][i] + PT[1, 2][i]) + tau * tau * PT[2, 3][i]
+            S[2] += 2.0 * tau * PT[1, 3][i] + tau * tau * PT[3, 3][i]
+        det = S[0] * S[2]
+        det -= S[1] * S[1]
+        dd = d * d
+        d2 = S[2] * dd[0]
+        d2 += S[0] * dd[1]
+        cross = d[0] * d[1]
+        cross *= S[1]
+        cross *= 2.0
+        d2 -= cross
+        d2 /= det
         ok = (d2 <= self.threshold * scale).nonzero()[0]
         d2 = d2[ok]
-        pairs = np.empty((2, len(ok)), dtype=np.int64)
-        pairs[0] = i[ok]
-        pairs[1] = j[ok]
-        return pairs, d2, d2 + np.log(det[ok])
+        return ij.take(ok, axis=1), d2, d2 + np.log(det[ok])
+
+
+#: rows of a row-major 4 x 4 covariance holding the position block [xx, xy, yy]
+_POS = np.array([0, 1, 5])

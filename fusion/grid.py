@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from fusion.arraytypes import FloatArray, IntArray
-from fusion.indexing import amax, amin, ragged_ranges, stack2
+from fusion.indexing import ragged_ranges, stack2
 
 #: Up to this many point pairs, all pairs are tested directly (no grid).
 DENSE_PAIRS = 8192
@@ -40,37 +40,56 @@ def grid_pairs(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
         (2, k) int64: row 0 indexes ``a``, row 1 indexes ``b``. Every pair closer than
         ``radius`` is included; others in neighbouring cells may be too (filter them).
     """
-    n, m = len(a), len(b)
+    return grid_pairs_xy(a.T, b.T, radius)
+
+
+def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
+    """:func:`grid_pairs` of points given as (2, n) and (2, m) coordinate rows ``[x; y]``
+    (fastest when each row is contiguous, as in the tracker's component-first arrays)."""
+    n, m = a.shape[1], b.shape[1]
     if n == 0 or m == 0:
         return np.zeros((2, 0), dtype=np.int64)
     if n * m <= DENSE_PAIRS:  # a small problem: all pairs at once costs fewer calls than a grid
-        near = (np.abs(a[:, 0:1] - b[:, 0]) <= radius) & (np.abs(a[:, 1:2] - b[:, 1]) <= radius)
+        near = np.abs(a[0][:, None] - b[0]) <= radius
+        near &= np.abs(a[1][:, None] - b[1]) <= radius
         return stack2(*near.nonzero())
     if n > m:
-        return grid_pairs(b, a, radius)[::-1]
-    ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-    x0 = float(min(amin(ax), amin(bx)))
-    y0 = float(min(amin(ay), amin(by)))
-    ex = max(float(max(amax(ax), amax(bx))) - x0, 1e-9)
-    ey = max(float(max(amax(ay), amax(by))) - y0, 1e-9)
+        return grid_pairs_xy(b, a, radius)[::-1]
+    lo = np.minimum(np.minimum.reduce(a, axis=1), np.minimum.reduce(b, axis=1))
+    hi = np.maximum(np.maximum.reduce(a, axis=1), np.maximum.reduce(b, axis=1))
+    ex = max(float(hi[0] - lo[0]), 1e-9)
+    ey = max(float(hi[1] - lo[1]), 1e-9)
     cell = float(radius)
     budget = MAX_CELLS_PER_POINT * (n + m) + _MIN_CELLS
     if (ex / cell + 3) * (ey / cell + 3) > budget:
         cell = max(float(np.sqrt(ex * ey / budget)), max(ex, ey) / (budget - 3)) * 1.05
     inv = 1.0 / cell
-    # cells with a one-cell border, so that neighbours of any point exist (the same arithmetic
-    # as the points' cells below, so the farthest point's cell is inside)
+    # cells with a one-cell border, so that neighbours of any point exist: the origin is one
+    # cell before the lowest point (offsets stay positive, so truncation is the floor)
     nx = int(ex * inv) + 3
     ny = int(ey * inv) + 3
-    # non-negative offsets: truncation is the floor
-    ka = ((ay - y0) * inv).astype(np.int64) * nx + ((ax - x0) * inv).astype(np.int64) + (nx + 1)
+    origin = (lo - cell)[:, None]
+    ka = _keys(a, origin, inv, nx)
     order = ka.argsort(kind="stable")
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     np.cumsum(np.bincount(ka, minlength=nx * ny), out=start[1:])
-    kb = ((by - y0) * inv).astype(np.int64) * nx + ((bx - x0) * inv).astype(np.int64) + (nx + 1)
     # three rows of the 3 x 3 block: contiguous keys (row y, columns x-1 .. x+1)
-    keys = (kb[:, None] + np.array([-nx, 0, nx], dtype=np.int64)).ravel()
+    keys = (_keys(b, origin, inv, nx)[:, None] + _ROWS * nx).ravel()
     first = start[keys - 1]
     last = start[keys + 2]
     owner, pos = ragged_ranges(first, last)
-    return stack2(order[pos], owner // 3)
+    owner //= 3
+    return stack2(order[pos], owner)
+
+
+_ROWS = np.array([-1, 0, 1], dtype=np.int64)
+
+
+def _keys(p: FloatArray, origin: FloatArray, inv: float, nx: int) -> IntArray:
+    """Cell key ``row * nx + column`` of (2, k) points, shape (k,)."""
+    c = p - origin
+    c *= inv
+    cell = c.astype(np.int64)
+    key: IntArray = cell[1] * nx
+    key += cell[0]
+    return key

@@ -29,10 +29,15 @@ def ragged_ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
         (total,) the integers ``lo[i] .. hi[i] - 1`` for every range ``i``, in order.
     """
     counts = hi - lo
-    total = int(counts.sum())
+    if len(counts) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    ends = counts.cumsum()
     owner = np.arange(len(lo), dtype=np.int64).repeat(counts)
-    first = counts.cumsum() - counts
-    values = np.arange(total, dtype=np.int64) - (first - lo).repeat(counts)
+    # position in the output minus (start of the range's run - lo)
+    shift = ends - counts
+    shift -= lo
+    values = np.arange(int(ends[-1]), dtype=np.int64)
+    values -= shift.repeat(counts)
     return owner, values
 
 

@@ -13,11 +13,17 @@ from __future__ import annotations
 import numpy as np
 
 from fusion.arraytypes import BoolArray, FloatArray, IntArray
-from fusion.grid import grid_pairs
-from fusion.indexing import amax, amin, compact
+from fusion.grid import grid_pairs_xy
+from fusion.indexing import amax, compact
 from fusion.measurements import Measurements
 from fusion.tracks import TrackStore
 from fusion.updater import mahalanobis2
+
+#: covariance rows (of the state-and-covariance block) of the position and velocity blocks
+#: [xx, xy, yx, yy], and the packed [xx; xy; yy] rows that fill them
+_POS = np.array([4, 5, 8, 9])
+_VEL = np.array([14, 15, 18, 19])
+_XY = np.array([0, 1, 1, 2])
 
 
 class MofNInitiator:
@@ -55,21 +61,16 @@ class MofNInitiator:
             (k, 4, 4) covariances.
         """
         k = len(meas)
+        # component-first: rows 0-3 the state, 4-19 the covariance (row-major 4 x 4)
+        out = np.zeros((20, k))
+        out[0:2] = meas.z
+        out[_POS] = meas.R.take(_XY, axis=0)
+        out[14] = out[19] = self.velocity_sd**2  # velocity variances (2, 2) and (3, 3)
         known = np.isfinite(meas.v[0])
-        x = np.zeros((k, 4))
-        x[:, 0:2] = meas.z.T
-        x[known, 2:4] = meas.v[:, known].T
-        P = np.zeros((k, 4, 4))
-        P[:, 0, 0] = meas.R[0]
-        P[:, 0, 1] = P[:, 1, 0] = meas.R[1]
-        P[:, 1, 1] = meas.R[2]
-        vv = np.full((3, k), 0.0)
-        vv[0] = vv[2] = self.velocity_sd**2
-        vv[:, known] = meas.Rv[:, known]
-        P[:, 2, 2] = vv[0]
-        P[:, 2, 3] = P[:, 3, 2] = vv[1]
-        P[:, 3, 3] = vv[2]
-        return x, P
+        if known.any():
+            out[2:4] = np.where(known, meas.v, 0.0)
+            out[_VEL] = np.where(known, meas.Rv.take(_XY, axis=0), out[_VEL])
+        return out[0:4].T, out[4:20].T.reshape(k, 4, 4)
 
     def confirm(self, store: TrackStore) -> None:
         """Mark tentative tracks with ``m`` measurements as confirmed (in place)."""
@@ -104,7 +105,7 @@ def components(i: IntArray, j: IntArray, k: int) -> IntArray:
         label = new
 
 
-def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_radius: float) -> BoolArray:
+def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_radius: float) -> BoolArray | None:
     """Which unassigned measurements start a track, so that overlapping sensors start one each.
 
     Measurements of different scans that gate with each other (squared Mahalanobis distance of
@@ -126,18 +127,17 @@ def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_ra
     Returns
     -------
     seed
-        (k,) bool.
+        (k,) bool, or None when every measurement seeds a track.
     """
     k = len(meas)
-    if k <= 1 or int(amin(meas.scan)) == int(amax(meas.scan)):
-        return np.ones(k, dtype=np.bool_)
-    dtau = float(amax(meas.tau) - amin(meas.tau))
-    r_max = max(float(amax(meas.R[0])), float(amax(meas.R[2])))
-    radius = min(float(np.sqrt(threshold * (2.0 * r_max + (dtau * velocity_sd) ** 2))), max_radius)
-    i, j = grid_pairs(meas.z.T, meas.z.T, radius)
+    if k <= 1:
+        return None
+    lo, hi = meas.tau_range
+    radius = min(float(np.sqrt(threshold * (2.0 * meas.r_max + ((hi - lo) * velocity_sd) ** 2))), max_radius)
+    i, j = grid_pairs_xy(meas.z, meas.z, radius)
     keep = ((i < j) & (meas.scan[i] != meas.scan[j])).nonzero()[0]
     if len(keep) == 0:  # no two frames saw anything close together: one track each
-        return np.ones(k, dtype=np.bool_)
+        return None
     i, j = i[keep], j[keep]
     S = meas.R[:, i] + meas.R[:, j]
     dt2 = (meas.tau[i] - meas.tau[j]) ** 2 * velocity_sd**2
@@ -145,7 +145,7 @@ def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_ra
     S[2] += dt2
     near = mahalanobis2(meas.z[:, i] - meas.z[:, j], S) <= threshold
     if not near.any():
-        return np.ones(k, dtype=np.bool_)
+        return None
     comp = components(i[near], j[near], k)
     n_scans = int(amax(meas.scan)) + 1
     key = comp * n_scans + meas.scan

@@ -9,6 +9,7 @@ scan and the update relates the measurement to the tick-time state by ``H(tau)``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -85,6 +86,18 @@ class Measurements:
 
     def __len__(self) -> int:
         return len(self.tau)
+
+    @cached_property
+    def tau_range(self) -> tuple[float, float]:
+        """Smallest and largest ``tau``, s ((0, 0) when empty)."""
+        if len(self.tau) == 0:
+            return 0.0, 0.0
+        return float(amin(self.tau)), float(amax(self.tau))
+
+    @cached_property
+    def r_max(self) -> float:
+        """Largest position variance on either axis, m^2 (0 when empty)."""
+        return float(amax(self.R[0:3:2], axis=None)) if len(self.tau) else 0.0
 
     def take(self, idx: IntArray) -> Measurements:
         """The measurements at integer positions ``idx``, (k,)."""

@@ -29,7 +29,7 @@ from typing import cast
 
 import numpy as np
 
-from fusion.arraytypes import BoolArray, FloatArray, IntArray, StructArray
+from fusion.arraytypes import FloatArray, IntArray, StructArray
 from fusion.association import GNNAssociator
 from fusion.attributes import AttributeVoter
 from fusion.deleter import MissDeleter
@@ -193,26 +193,30 @@ class Tracker:
         # births are refused beside a confirmed track (the detection is its outlier or clutter):
         # a small scene finds those pairs in the same pass as association's, a large one in a
         # second pass over the unassigned detections only
-        one_pass = st.n * len(meas) <= ONE_PASS_PAIRS
+        m = len(meas)
+        one_pass = st.n * m <= ONE_PASS_PAIRS
         scale = max(self.birth_exclusion, 1.0) if one_pass else 1.0
         wide, d2, cost = self.gate.gate(st.x, st.P, meas, scale)
-        inside = d2 <= self.gate.threshold
-        assigned = self.associator.associate(wide[:, inside], cost[inside], meas.scan)
-        free = np.ones(len(meas), dtype=np.bool_)
+        if scale > 1.0:
+            inside = (d2 <= self.gate.threshold).nonzero()[0]
+            assigned = self.associator.associate(wide.take(inside, axis=1), cost[inside], meas.scan)
+        else:
+            assigned = self.associator.associate(wide, cost, meas.scan)
+        free = np.ones(m, dtype=np.bool_)
         free[assigned[1]] = False
-        idx = free.nonzero()[0]
-        if len(idx) and st.n:
-            beside = np.zeros(len(free), dtype=np.bool_)
+        n_free = m - assigned.shape[1]
+        if n_free and st.n:
             if one_pass:
-                beside[wide[1][st.confirmed[wide[0]]]] = True
+                near = wide
             else:
+                idx = free.nonzero()[0]
                 near, _, _ = self.gate.gate(st.x, st.P, meas.take(idx), self.birth_exclusion)
-                beside[idx[near[1][st.confirmed[near[0]]]]] = True
-            beside &= free
-            free &= ~beside
-            self.stats["suppressed"] += int(np.count_nonzero(beside))
-        seeded, extra = self._birth(meas, free.nonzero()[0], t, cluster=True)
-        self._apply(np.concatenate([assigned, extra], axis=1), seeded, meas)
+                near[1] = idx[near[1]]
+            free[near[1][st.confirmed[near[0]]]] = False
+        idx = free.nonzero()[0]
+        self.stats["suppressed"] += n_free - len(idx)
+        seeded, extra = self._birth(meas, idx, t, cluster=True)
+        self._apply(np.concatenate([assigned, extra], axis=1) if extra.shape[1] else assigned, seeded, meas)
 
     def _fuse_reports(self, reports: StructArray, t: float) -> None:
         self.stats["reports"] += len(reports)
@@ -292,20 +296,19 @@ class Tracker:
         if len(idx) == 0:
             return _empty_pairs(), _empty_pairs()
         sub = meas.take(idx)
-        seed: BoolArray = np.ones(len(idx), dtype=np.bool_)
-        if cluster:
-            seed = birth_seeds(sub, self.gate.threshold, self.initiator.velocity_sd, self.gate.max_radius)
-        every = bool(seed.all())
-        s_idx = idx if every else idx[seed]
-        x, P = self.initiator.initiate(sub if every else meas.take(s_idx))
-        tau = meas.tau[s_idx]
-        if tau.any():  # to the tick time
+        seed = (
+            birth_seeds(sub, self.gate.threshold, self.initiator.velocity_sd, self.gate.max_radius) if cluster else None
+        )
+        s_idx = idx if seed is None else idx[seed]
+        x, P = self.initiator.initiate(sub if seed is None else meas.take(s_idx))
+        if meas.tau_range != (0.0, 0.0):  # to the tick time
+            tau = meas.tau[s_idx]
             self.predictor.predict(x, P, -tau if amin(tau) != amax(tau) else -float(tau[0]))
         st = self.store
         rows = st.add(x, P, t)
         self.stats["births"] += len(rows)
         seeded = stack2(rows, s_idx)
-        if every:
+        if seed is None:
             return seeded, _empty_pairs()
         others = idx[~seed]
         osub = meas.take(others)
@@ -325,7 +328,8 @@ class Tracker:
         """
         st = self.store
         rows, j = pairs
-        one_time = len(meas) > 0 and amin(meas.tau) == amax(meas.tau)
+        lo, hi = meas.tau_range
+        one_time = lo == hi
         if len(rows):
             if one_time:
                 self._update_all(rows, j, meas)
