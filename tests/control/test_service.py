@@ -124,3 +124,29 @@ def test_an_operator_override_reaches_the_field_and_strategies_stand_back(grid_n
     assert sent and sent[0].kind == pb.COMMAND_KIND_ALL_RED
     assert all(c.source.startswith("operator:") for c in sent if c.issued_ns < sent[0].expires_ns)
     assert field.state[t] is not None
+
+
+def test_the_cloud_picture_and_spat_mapping_are_accepted(grid_net: RoadNetwork) -> None:
+    """``decide`` fits ``cloud.contracts.Decider``: the cloud's picture (tracks) and SPaT by id."""
+    from cloud.contracts import Picture as CloudPicture
+    from fusion.tracks import TRACK_DTYPE
+
+    svc = ControlService(grid_net, ControlConfig(strategy="max-pressure"))
+    field = SignalControllers(grid_net, epoch_ns=EPOCH_NS)
+    b = bus(grid_net, "J0_1-J1_1_1", 120.0, 12.0, 0.0, vid="car7")
+    tracks = np.zeros(1, dtype=TRACK_DTYPE)
+    for c in ("x", "y", "vx", "vy"):
+        tracks[c] = b[c]
+    tracks["vehicle_id"], tracks["cls"] = "car7", 1
+    lanes = empty_lane_states(len(grid_net.lane_ids))
+    advised = False
+    for k in range(30):
+        field.advance(k * 0.1)
+        now = LOCKSTEP_EPOCH + k * 0.1
+        spat = {s.junction_id: s for s in field.spat()}
+        pic = CloudPicture(now, tracks, np.full(1, -1), np.full(1, np.nan), lanes, [], spat, {})
+        cmds, advs = svc.decide(now, pic, spat, [])
+        advised |= any(a.vehicle_id == "car7" and a.WhichOneof("kind") == "speed" for a in advs)
+        for c in cmds:
+            assert field.apply(c).accepted
+    assert advised
