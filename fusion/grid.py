@@ -59,16 +59,18 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
     hi = np.maximum(np.maximum.reduce(a, axis=1), np.maximum.reduce(b, axis=1))
     ex = max(float(hi[0] - lo[0]), 1e-9)
     ey = max(float(hi[1] - lo[1]), 1e-9)
-    cell = float(radius)
+    # a hair wider than the radius, so that rounding cannot put two points within it two
+    # cells apart
+    cell = float(radius) * (1.0 + 1e-6)
     budget = MAX_CELLS_PER_POINT * (n + m) + _MIN_CELLS
     if (ex / cell + 3) * (ey / cell + 3) > budget:
         cell = max(float(np.sqrt(ex * ey / budget)), max(ex, ey) / (budget - 3)) * 1.05
     inv = 1.0 / cell
-    # cells with a one-cell border, so that neighbours of any point exist: the origin is one
-    # cell before the lowest point (offsets stay positive, so truncation is the floor)
+    # cells with a one-cell border, so that neighbours of any point exist (the same arithmetic
+    # as the points' cells below, so the farthest point's cell is inside)
     nx = int(ex * inv) + 3
     ny = int(ey * inv) + 3
-    origin = (lo - cell)[:, None]
+    origin = lo[:, None]
     ka = _keys(a, origin, inv, nx)
     order = ka.argsort(kind="stable")
     start = np.zeros(nx * ny + 1, dtype=np.int64)
@@ -86,10 +88,12 @@ _ROWS = np.array([-1, 0, 1], dtype=np.int64)
 
 
 def _keys(p: FloatArray, origin: FloatArray, inv: float, nx: int) -> IntArray:
-    """Cell key ``row * nx + column`` of (2, k) points, shape (k,)."""
+    """Cell key ``row * nx + column`` of (2, k) points, shape (k,), one cell in from the
+    border (offsets from the origin are non-negative, so truncation is the floor)."""
     c = p - origin
     c *= inv
     cell = c.astype(np.int64)
     key: IntArray = cell[1] * nx
     key += cell[0]
+    key += nx + 1
     return key

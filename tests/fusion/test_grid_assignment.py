@@ -40,6 +40,17 @@ def test_grid_pairs_on_a_line() -> None:
     assert set(zip(*np.nonzero(close), strict=True)) <= set(map(tuple, pairs.T.tolist()))
 
 
+@pytest.mark.parametrize("radius", [49.0, 0.7, 3.0])
+def test_grid_pairs_with_points_on_cell_edges(radius: float) -> None:
+    """Points at the lowest coordinate and on multiples of the cell: no cell off the grid."""
+    rng = np.random.default_rng(11)
+    a = np.vstack([[[0.0, 0.0]], radius * rng.integers(0, 20, (119, 2)).astype(float)])
+    b = np.vstack([[[0.0, 0.0]], radius * rng.integers(0, 20, (99, 2)).astype(float)])
+    got = set(map(tuple, grid_pairs(a, b, radius).T.tolist()))
+    d = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+    assert set(zip(*np.nonzero(d <= radius), strict=True)) <= got
+
+
 def test_grid_pairs_empty() -> None:
     assert grid_pairs(np.zeros((0, 2)), np.ones((3, 2)), 1.0).shape == (2, 0)
 
