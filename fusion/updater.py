@@ -72,9 +72,7 @@ def _apply(
 ) -> FloatArray:
     """Kalman gain step on component-first blocks; updates ``xs`` and ``Ps`` in place.
 
-    ``P - K S K^T`` with ``K = P H^T S^-1`` is ``P - PHt S^-1 PHt^T``; with ``a, b`` the columns
-    of ``PHt`` the correction is ``i00 a a^T + i01 (a b^T + b a^T) + i11 b b^T``, each term
-    symmetric to the last bit, so a symmetric ``P`` stays symmetric without re-symmetrising.
+    ``P - K S K^T`` with ``K = P H^T S^-1`` is ``P - PHt S^-1 PHt^T`` (see :func:`_correct`).
     ``mask`` (k,) of 1.0 / 0.0 leaves the columns with 0.0 exactly as they are.
     """
     det = S[0] * S[2] - S[1] * S[1]
@@ -88,13 +86,25 @@ def _apply(
 
 
 def _correct(Ps: FloatArray, a: FloatArray, b: FloatArray, m00: FloatArray, m01: FloatArray, m11: FloatArray) -> None:
-    """``Ps -= [a b] M [a b]^T`` for (4, k) columns ``a, b`` and symmetric (2, 2, k) ``M``.
+    """``Ps -= [a b] M [a b]^T`` for (4, k) columns ``a, b`` and symmetric positive
+    semi-definite (2, 2, k) ``M``, in place.
 
-    ``m00 a a^T + m01 (a b^T + b a^T) + m11 b b^T``: each term symmetric to the last bit, so a
-    symmetric ``Ps`` stays symmetric without re-symmetrising.
+    With the Cholesky factor ``M = L L^T`` the correction is ``u u^T + v v^T`` for
+    ``[u v] = [a b] L``: two outer products, each symmetric to the last bit, so a symmetric
+    ``Ps`` stays symmetric without re-symmetrising. Where ``M`` is zero the correction is
+    exactly zero.
     """
-    ac, ar, bc, br = a[:, None], a[None], b[:, None], b[None]
-    Ps -= m00 * (ac * ar) + m01 * (ac * br + bc * ar) + m11 * (bc * br)
+    l00 = np.sqrt(np.maximum(m00, 0.0))
+    l10 = np.divide(m01, l00, out=np.zeros_like(l00), where=l00 > 0.0)
+    l11 = m11 - l10 * l10
+    np.maximum(l11, 0.0, out=l11)  # rounding
+    np.sqrt(l11, out=l11)
+    u = a * l00
+    u += b * l10
+    v = b * l11
+    c = u[:, None] * u[None]
+    c += v[:, None] * v[None]
+    Ps -= c
 
 
 def _blocks(x: FloatArray, P: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
