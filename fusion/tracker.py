@@ -173,7 +173,7 @@ class Tracker:
         if st.n and np.isfinite(st.time):
             self.predictor.predict(st.x, st.P, t - st.time)
         st.time = float(t)
-        st.hist <<= np.uint32(1)
+        st.hist <<= np.uint64(1)
         st.counts[1:3] += 1  # misses (an update sets them back to 0), ticks lived
         self.stats["ticks"] += 1
 
@@ -337,9 +337,9 @@ class Tracker:
                 self._update_layers(rows, j, meas)
         rows = np.concatenate([rows, seeded[0]])
         j = np.concatenate([j, seeded[1]])
-        st.hist[rows] |= np.uint32(1)
+        st.hist[rows] |= np.uint64(1)
         st.misses[rows] = 0
-        st.hits += np.bincount(rows, minlength=st.n).astype(np.int32)
+        st.hits += np.bincount(rows, minlength=st.n)
         # any of the tick's measurement times
         st.t_update[rows] = st.time + (float(meas.tau[0]) if one_time else meas.tau[j])
         self.voter.vote(st, rows, meas, j)

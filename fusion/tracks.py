@@ -1,20 +1,19 @@
 """Columnar storage of every track, and the track table the tracker hands out.
 
-:class:`TrackStore` keeps all tracks (confirmed and tentative) in five blocks, one per dtype,
-each with the tracks on its last axis and exactly ``n`` columns wide, so that every attribute
-is a contiguous view: numpy costs several times more per call on a strided 2-D view than on a
-contiguous array, and at a few hundred tracks a tick is mostly such calls. Appending tracks
-and dropping them (once per tick) rebuild the five blocks, one call each.
+:class:`TrackStore` keeps all tracks (confirmed and tentative) in two blocks with the tracks on
+their last axis, exactly ``n`` columns wide: every 8-byte column (floats, and integers as
+int64 views of whole rows) in one, the confirmed flags in the other. So every attribute is a
+contiguous view (numpy costs several times more per call on a strided 2-D view than on a
+contiguous array, and at a few hundred tracks a tick is mostly such calls), and appending
+tracks or dropping them (once per tick) is one call per block.
 
-The float block holds the states and covariances component-first: ``xT`` (4, n), ``PT``
-(4, 4, n) and ``P16`` (16, n) are views where every element-wise operation on all tracks runs
-along one long contiguous axis; ``x`` (n, 4) and ``P`` (n, 4, 4) are the same data transposed.
-Writing into any attribute writes the store.
+The states and covariances are component-first: ``xT`` (4, n), ``PT`` (4, 4, n) and ``P16``
+(16, n) are views where every element-wise operation on all tracks runs along one long
+contiguous axis; ``x`` (n, 4) and ``P`` (n, 4, 4) are the same data transposed. Writing into
+any attribute writes the store.
 """
 
 from __future__ import annotations
-
-from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -95,8 +94,22 @@ TRACK_BLOCKS = grouped(
     },
 )
 
-#: Rows of the float block: state, covariance (row-major 4 x 4), birth and last-update times.
+#: Rows of the 8-byte block: state, covariance (row-major 4 x 4), birth and last-update times,
+#: tallies (float64); track id, identity, hits, misses, ticks, history (int64 views).
 _X, _P, _TIMES = slice(0, 4), slice(4, 20), slice(20, 22)
+_TALLIES = slice(22, 22 + N_CLASSES + 3)
+_INTS = slice(_TALLIES.stop, _TALLIES.stop + 6)
+_ROWS = _INTS.stop
+
+
+def _new_columns() -> npt.NDArray[np.float64]:
+    """The 8-byte block's column for a new track (the int64 rows hold their bits)."""
+    col = np.zeros((_ROWS, 1))
+    ints = col[_INTS].view(np.int64)
+    ints[1] = -1  # no identity
+    ints[4] = 1  # ticks lived
+    col.flags.writeable = False
+    return col
 
 
 class TrackStore:
@@ -116,96 +129,89 @@ class TrackStore:
         (n, 4, 4) float64 covariances; ``PT`` the same as (4, 4, n), ``P16`` as (16, n) with
         row ``4 i + j`` the entry ``(i, j)``.
     state
-        (22, n) float64, the block behind ``xT`` (rows 0-3), ``P16`` (rows 4-19), ``t_birth``
+        (22, n) float64, the rows behind ``xT`` (rows 0-3), ``P16`` (rows 4-19), ``t_birth``
         and ``t_update`` (rows 20, 21).
     t_birth, t_update
         (n,) float64 birth and last-update times (s).
     hist
-        (n,) uint32 hit history by tick: bit 0 the current tick, bit k the tick k ago.
+        (n,) uint64 hit history by tick: bit 0 the current tick, bit k the tick k ago.
     hits
-        (n,) int32 updates received (all scans).
+        (n,) int64 updates received (all scans).
     misses
-        (n,) int32 consecutive ticks without an update.
+        (n,) int64 consecutive ticks without an update.
     ticks
-        (n,) int32 ticks lived (1 in the tick of birth).
+        (n,) int64 ticks lived (1 in the tick of birth).
     counts
-        (4, n) int32, the block behind ``hits``, ``misses``, ``ticks`` and ``hist`` (rows 0-3).
+        (4, n) int64, the rows behind ``hits``, ``misses``, ``ticks`` and ``hist`` (rows 0-3).
     confirmed
         (n,) bool.
     votes
-        (n, N_CLASSES) float32 confidence-weighted class votes.
+        (n, N_CLASSES) float64 confidence-weighted class votes.
     size_w, length_sum, width_sum
-        (n,) float32 weight and weighted sums of the reported sizes (m).
+        (n,) float64 weight and weighted sums of the reported sizes (m).
     tallies
-        (N_CLASSES + 3, n) float32: the votes and the three size sums as rows.
+        (N_CLASSES + 3, n) float64: the votes and the three size sums as rows.
     ident
         (n,) int64 index into the tracker's identity table, -1 for none.
     """
-
-    #: blocks, each with the rows (tracks) on its last axis: name -> (dtype, leading shape,
-    #: value of a new track's column per leading row)
-    BLOCKS: ClassVar[dict[str, tuple[npt.DTypeLike, tuple[int, ...], tuple[Any, ...]]]] = {
-        "state": (np.float64, (22,), (0.0,) * 22),  # x (4), P (16), t_birth, t_update
-        "counts": (np.int32, (4,), (0, 0, 1, 0)),  # hits, misses, ticks, hist
-        "confirmed": (np.bool_, (), (False,)),
-        "tallies": (np.float32, (N_CLASSES + 3,), (0.0,) * (N_CLASSES + 3)),  # votes, size_w, sums
-        "ids": (np.int64, (2,), (0, -1)),  # track_id, ident
-    }
 
     track_id: IntArray
     x: FloatArray
     P: FloatArray
     t_birth: FloatArray
     t_update: FloatArray
-    hist: npt.NDArray[np.uint32]
-    ticks: npt.NDArray[np.int32]
-    hits: npt.NDArray[np.int32]
-    misses: npt.NDArray[np.int32]
+    hist: npt.NDArray[np.uint64]
+    ticks: IntArray
+    hits: IntArray
+    misses: IntArray
     confirmed: BoolArray
-    votes: npt.NDArray[np.float32]
-    size_w: npt.NDArray[np.float32]
-    length_sum: npt.NDArray[np.float32]
-    width_sum: npt.NDArray[np.float32]
+    votes: FloatArray
+    size_w: FloatArray
+    length_sum: FloatArray
+    width_sum: FloatArray
     ident: IntArray
     xT: FloatArray
     PT: FloatArray
     P16: FloatArray
     state: FloatArray
-    counts: npt.NDArray[np.int32]
-    tallies: npt.NDArray[np.float32]
+    counts: IntArray
+    tallies: FloatArray
+
+    #: a new track's column of the 8-byte block
+    NEW = _new_columns()
 
     def __init__(self, time: float = float("nan")) -> None:
         self.n = 0
         self.time = time
         self.next_id = 1
-        self._blocks: dict[str, npt.NDArray[Any]] = {}
-        self._fill: dict[str, npt.NDArray[Any]] = {}
-        for name, (dtype, shape, fill) in self.BLOCKS.items():
-            self._blocks[name] = np.empty((*shape, 0), dtype=dtype)
-            self._fill[name] = np.array(fill, dtype=dtype).reshape(*shape, 1)
+        # every 8-byte column in one block and the flags in another: appending and dropping
+        # tracks is one call per block
+        self._block: FloatArray = np.zeros((_ROWS, 0))
+        self._flags: BoolArray = np.zeros(0, dtype=np.bool_)
         self._views()
 
     def _views(self) -> None:
-        b = self._blocks
-        self.state = s = b["state"]
-        self.xT = s[_X]
+        b, n = self._block, self.n
+        self.state = b[0:22]
+        self.xT = b[_X]
         self.x = self.xT.T
-        self.P16 = s[_P]
-        self.PT = s[_P].reshape(4, 4, self.n)
+        self.P16 = b[_P]
+        self.PT = self.P16.reshape(4, 4, n)
         self.P = self.PT.transpose(2, 0, 1)
-        self.t_birth, self.t_update = s[20], s[21]
-        self.counts = c = b["counts"]
-        self.hits, self.misses, self.ticks = c[0], c[1], c[2]
-        self.hist = c[3].view(np.uint32)
-        self.confirmed = b["confirmed"]
-        self.tallies = tallies = b["tallies"]
+        self.t_birth, self.t_update = b[20], b[21]
+        self.tallies = tallies = b[_TALLIES]
         self.votes = tallies[:N_CLASSES].T
         self.size_w, self.length_sum, self.width_sum = (
             tallies[N_CLASSES],
             tallies[N_CLASSES + 1],
             tallies[N_CLASSES + 2],
         )
-        self.track_id, self.ident = b["ids"][0], b["ids"][1]
+        ints = b[_INTS].view(np.int64)
+        self.track_id, self.ident = ints[0], ints[1]
+        self.counts = c = ints[2:6]
+        self.hits, self.misses, self.ticks = c[0], c[1], c[2]
+        self.hist = c[3].view(np.uint64)
+        self.confirmed = self._flags
 
     def add(self, x: FloatArray, P: FloatArray, t: float) -> IntArray:
         """Append tracks and give them fresh ids.
@@ -226,30 +232,27 @@ class TrackStore:
         """
         k = len(x)
         start, end = self.n, self.n + k
-        b = self._blocks
-        for name, fill in self._fill.items():
-            old = b[name]
-            new = np.empty((*old.shape[:-1], end), dtype=old.dtype)
-            new[..., :start] = old
-            new[..., start:] = fill
-            b[name] = new
-        s = b["state"]
-        s[_X, start:] = x.T
-        s[_P, start:] = P.reshape(k, 16).T
-        s[_TIMES, start:] = t
-        b["ids"][0, start:] = np.arange(self.next_id, self.next_id + k)
+        new = np.empty((_ROWS, end))
+        new[:, :start] = self._block
+        new[:, start:] = self.NEW
+        new[_X, start:] = x.T
+        new[_P, start:] = P.reshape(k, 16).T
+        new[_TIMES, start:] = t
+        rows = np.arange(start, end, dtype=np.int64)
+        new[_INTS.start, start:] = (rows + (self.next_id - start)).view(np.float64)  # track ids
+        self._block = new
+        self._flags = np.concatenate([self._flags, np.zeros(k, dtype=np.bool_)])
         self.next_id += k
         self.n = end
         self._views()
-        return np.arange(start, end, dtype=np.int64)
+        return rows
 
     def keep(self, mask: BoolArray) -> None:
         """Keep the rows where ``mask`` (shape (n,)) is true, in order; drop the others."""
         idx = mask.nonzero()[0]
         if len(idx) == self.n:
             return
-        b = self._blocks
-        for name in self.BLOCKS:
-            b[name] = b[name].take(idx, axis=-1)  # cheaper than [..., idx]
+        self._block = self._block.take(idx, axis=1)
+        self._flags = self._flags[idx]
         self.n = len(idx)
         self._views()
