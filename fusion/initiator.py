@@ -66,8 +66,8 @@ class MofNInitiator:
         out[0:2] = meas.z
         out[_POS] = meas.R.take(_XY, axis=0)
         out[14] = out[19] = self.velocity_sd**2  # velocity variances (2, 2) and (3, 3)
-        known = np.isfinite(meas.v[0])
-        if known.any():
+        if meas.with_velocity:
+            known = np.isfinite(meas.v[0])
             out[2:4] = np.where(known, meas.v, 0.0)
             out[_VEL] = np.where(known, meas.Rv.take(_XY, axis=0), out[_VEL])
         return out[0:4].T, out[4:20].T.reshape(k, 4, 4)

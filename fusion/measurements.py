@@ -87,25 +87,35 @@ class Measurements:
     def __len__(self) -> int:
         return len(self.tau)
 
+    # Summaries several steps of a tick ask for, computed once. They are bounds: exact for
+    # measurements built from inputs, and a subset (take) keeps its parent's.
+
     @cached_property
     def tau_range(self) -> tuple[float, float]:
-        """Smallest and largest ``tau``, s ((0, 0) when empty)."""
+        """``(lo, hi)`` with ``lo <= tau <= hi`` for every measurement, s ((0, 0) when empty)."""
         if len(self.tau) == 0:
             return 0.0, 0.0
         return float(amin(self.tau)), float(amax(self.tau))
 
     @cached_property
     def r_max(self) -> float:
-        """Largest position variance on either axis, m^2 (0 when empty)."""
+        """At least the largest position variance on either axis, m^2 (0 when empty)."""
         return float(amax(self.R[0:3:2], axis=None)) if len(self.tau) else 0.0
+
+    @cached_property
+    def with_velocity(self) -> bool:
+        """False when no measurement has a known velocity."""
+        return bool(np.isfinite(self.v[0]).any())
 
     def take(self, idx: IntArray) -> Measurements:
         """The measurements at integer positions ``idx``, (k,)."""
-        return Measurements(
+        k = len(idx)
+        velocity = self.with_velocity
+        sub = Measurements(
             self.z.take(idx, axis=1),  # cheaper than z[:, idx]
             self.R.take(idx, axis=1),
             self.tau[idx],
-            self.v.take(idx, axis=1),
+            self.v.take(idx, axis=1) if velocity else _constant(np.nan, k)[0:2],
             self.Rv.take(idx, axis=1),
             self.scan[idx],
             self.cls[idx],
@@ -113,6 +123,16 @@ class Measurements:
             self.length[idx],
             self.width[idx],
         )
+        _summaries(sub, self.tau_range, self.r_max, velocity)
+        return sub
+
+
+def _summaries(meas: Measurements, tau_range: tuple[float, float], r_max: float, with_velocity: bool) -> None:
+    """Set the cached summaries of ``meas`` (bounds already known)."""
+    cache = meas.__dict__
+    cache["tau_range"] = tau_range
+    cache["r_max"] = r_max
+    cache["with_velocity"] = with_velocity
 
 
 def _known_class(cls: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
@@ -126,6 +146,20 @@ def _positive(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """A contiguous copy of ``a`` with values that are not positive (NaN too) as 0."""
     out = a.astype(np.float32)
     return np.fmax(out, np.float32(0.0), out=out)
+
+
+#: value -> (3, k) read-only table of that value, grown as needed
+_TABLES: dict[float, FloatArray] = {}
+
+
+def _constant(value: float, m: int) -> FloatArray:
+    """(3, m) read-only array of ``value`` (a view of a shared table)."""
+    table = _TABLES.get(value)
+    if table is None or table.shape[1] < m:
+        table = np.full((3, max(m, 2 * (0 if table is None else table.shape[1]), 256)), value)
+        table.flags.writeable = False
+        _TABLES[value] = table
+    return table[:, :m]
 
 
 #: variance -> (3, k) read-only packed ``var * I``, grown as needed
@@ -143,7 +177,7 @@ def _iso(var: float, m: int) -> FloatArray:
     return table[:, :m]
 
 
-def scan_index(sensor: npt.NDArray[np.integer], tau: FloatArray) -> IntArray:
+def scan_index(sensor: npt.NDArray[np.integer], tau: FloatArray, lo: float, hi: float) -> IntArray:
     """Label of each row's frame, a frame being a distinct (sensor, time).
 
     Labels are non-negative, equal within a frame and distinct between frames, and at most a
@@ -156,6 +190,8 @@ def scan_index(sensor: npt.NDArray[np.integer], tau: FloatArray) -> IntArray:
         (m,) sensor numbers.
     tau
         (m,) times s (any origin); equal to the microsecond within one frame.
+    lo, hi
+        Smallest and largest of ``tau``.
 
     Returns
     -------
@@ -165,11 +201,11 @@ def scan_index(sensor: npt.NDArray[np.integer], tau: FloatArray) -> IntArray:
     m = len(tau)
     if m == 0:
         return np.zeros(0, dtype=np.int64)
-    lo = amin(tau)
-    if lo == amax(tau):  # every frame at one time: the common, synchronous case
-        if amin(sensor) >= 0 and amax(sensor) <= 4 * m + 64:
-            return sensor.astype(np.int64)
-        return compact(sensor)[0]
+    if lo == hi:  # every frame at one time: the common, synchronous case
+        scan = sensor.astype(np.int64)
+        if amin(scan) >= 0 and amax(scan) <= 4 * m + 64:
+            return scan
+        return compact(scan)[0]
     rank, n_sensors = compact(sensor)
     us = np.rint((tau - lo) * 1e6).astype(np.int64)
     return compact(us * n_sensors + rank)[0]
@@ -203,8 +239,12 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[M
     block[3] = det["vx"]
     block[4] = det["vy"]
     finite = np.isfinite(block[3:5])
-    if not np.logical_and.reduce(finite, axis=None):  # unknown velocities: both components NaN
-        block[3:5] = np.where(finite[0] & finite[1], block[3:5], np.nan)
+    known = finite[0] & finite[1]
+    with_velocity = bool(known.any())
+    if not with_velocity:  # unknown velocities: both components NaN
+        block[3:5] = np.nan
+    elif not known.all():
+        block[3:5] = np.where(known, block[3:5], np.nan)
     R = np.empty((3, m))
     R[0] = det["r_xx"]
     R[1] = det["r_xy"]
@@ -221,18 +261,20 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[M
     np.maximum(conf, np.float32(0.0), out=conf)
     if noise.detection_weight != 1.0:
         conf *= np.float32(noise.detection_weight)
+    lo, hi = (float(amin(block[0])), float(amax(block[0]))) if m else (0.0, 0.0)
     meas = Measurements(
         z=block[1:3],
         R=R,
         tau=block[0],
         v=block[3:5],
         Rv=_iso(noise.velocity_var, m),
-        scan=scan_index(det["sensor"], block[0]),
+        scan=scan_index(det["sensor"], block[0], lo, hi),
         cls=_known_class(det["cls"]),
         weight=conf,
         length=_positive(det["length"]),
         width=_positive(det["width"]),
     )
+    _summaries(meas, (lo, hi), float(amax(np.maximum(R[0], R[2]))) if m else 0.0, with_velocity)
     return meas, 0
 
 

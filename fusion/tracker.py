@@ -359,8 +359,8 @@ class Tracker:
             FloatArray, np.bincount((rows + _FIVE * n).ravel(), w.take(j, axis=1).ravel(), minlength=5 * n)
         ).reshape(5, n)
         self.updater.update_information(st.x, st.P, sums[0:3], sums[3:5], float(meas.tau[0]))
-        hv = np.isfinite(meas.v[0][j])
-        if hv.any():
+        hv = np.isfinite(meas.v[0][j]) if meas.with_velocity else None
+        if hv is not None and hv.any():
             v_rows, v_j = rows[hv], j[hv]
             group, n_v = compact(v_rows)
             vc, Rvc = combine(group, n_v, meas.v[:, v_j], meas.Rv[:, v_j])

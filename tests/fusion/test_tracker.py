@@ -230,3 +230,21 @@ def test_table_columns_describe_each_track() -> None:
     assert np.array_equal(row["P"], st.P[0])
     assert row["cls"] == CAR and row["length"] == pytest.approx(4.0) and row["width"] == pytest.approx(2.0)
     assert tracker.table(include_tentative=True)["track_id"].tolist() == st.track_id.tolist()
+
+
+def test_measured_velocities_are_fused() -> None:
+    """A radar reporting velocity next to a camera that does not: the track's velocity is known
+    at once; a velocity with a missing component counts as unknown."""
+    rng = np.random.default_rng(8)
+    tracker = Tracker()
+    for k in range(4):
+        t = k * DT
+        pos = np.array([[10.0 * t, 3.0]])
+        radar = detections(t, 0, pos + rng.normal(0, 0.3, (1, 2)), sigma=0.3)
+        radar["vx"], radar["vy"] = 10.0 + rng.normal(0, 0.2), rng.normal(0, 0.2)
+        camera = detections(t, 1, pos + rng.normal(0, 0.3, (1, 2)), sigma=0.3)
+        camera["vx"] = -50.0  # vy stays NaN: unknown, not -50 m/s
+        tab = tracker.step(t, np.concatenate([radar, camera]))
+    assert len(tab) == 1 and tracker.stats["births"] == 1
+    assert tab["vx"][0] == pytest.approx(10.0, abs=0.5) and abs(tab["vy"][0]) < 0.5
+    assert tab["P"][0][2, 2] < 1.0  # the radar's velocity variance (1 (m/s)^2), not the 10 m/s prior
