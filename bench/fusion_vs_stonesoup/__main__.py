@@ -7,8 +7,16 @@ detection probability 0.9, Poisson clutter 2 per sensor per tick). Both trackers
 recorded detections and the same motion model; GOSPA (c = 10 m, p = 2, alpha = 2) per tick
 against the truth, and identity switches.
 
-Prints a table and lines ``ours/stonesoup detections/s = ...x (N=200, 3 runs, median)``;
-saves a PNG of GOSPA over time.
+Timing on a shared machine: the two trackers' runs are interleaved (ours, which is much
+shorter, five times per slot, then Stone Soup once), each timed by wall clock and by process CPU
+time after a garbage collection; every slot gives one ratio (Stone Soup's time over the median
+of ours in that slot), and the report is the median of those paired ratios over the runs, by
+wall time and by CPU time:
+
+    ours/stonesoup detections/s = ...x (N=200, wall)
+    ours/stonesoup detections/s = ...x (N=200, cpu)
+
+Prints a table and those lines, saves a PNG of GOSPA over time and the numbers as JSON.
 
 Run: ``.venv/bin/python -m bench.fusion_vs_stonesoup [--quick] [--out DIR]``
 """
@@ -21,6 +29,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core, for both tracker
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import gc
+import json
 import statistics
 import sys
 import time
@@ -75,6 +85,18 @@ class Result:
         return float(np.mean(self.gospa))
 
 
+@dataclass
+class Ratios:
+    """Paired ratios of one comparison: per slot, Stone Soup's time over the median of ours."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def add(self, ours_wall: list[float], ours_cpu: list[float], ss_wall: float, ss_cpu: float) -> None:
+        self.wall.append(ss_wall / statistics.median(ours_wall))
+        self.cpu.append(ss_cpu / statistics.median(ours_cpu))
+
+
 def _score(
     res: Result,
     truths: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]],
@@ -96,6 +118,7 @@ def run_ours(frames: list[Frame]) -> tuple[float, float, Tracks]:
     """One run of our tracker over recorded frames: (wall s, CPU s, per-tick tracks)."""
     tracker = Tracker(predictor=KalmanPredictor(q=Q))
     tables = []
+    gc.collect()  # no other run's garbage collected on our time
     w0, c0 = time.perf_counter(), time.process_time()
     for f in frames:
         tables.append(tracker.step(f.t, f.detections))
@@ -103,27 +126,40 @@ def run_ours(frames: list[Frame]) -> tuple[float, float, Tracks]:
     return wall, cpu, [(np.stack([t["x"], t["y"]], axis=1), t["track_id"]) for t in tables]
 
 
-def compare(frames: list[Frame], sigma: npt.NDArray[np.float64], n: int, runs: int) -> tuple[Result, Result, Tracks]:
+#: runs of ours per slot (one Stone Soup run)
+OURS_PER_SLOT = 5
+
+
+def compare(
+    frames: list[Frame], sigma: npt.NDArray[np.float64], n: int, runs: int
+) -> tuple[Result, Result, Ratios, Tracks]:
     """Both trackers on the same frames, runs interleaved (ours, peer, ours, ...) so that both
-    see the same machine; ours, much shorter, runs five times per slot."""
+    see the same machine; ours, much shorter, runs five times per slot, and each slot gives a
+    paired ratio."""
     count = sum(len(f.detections) for f in frames)
     ours = Result("ours", n, len(frames), count)
     ss = Result("stonesoup", n, len(frames), count)
+    ratios = Ratios()
     scans = peer.to_scans(frames, sigma)
     mine: Tracks = []
     theirs: Tracks = []
     for _ in range(runs):
-        for _ in range(5):
+        slot_wall, slot_cpu = [], []
+        for _ in range(OURS_PER_SLOT):
             wall, cpu, mine = run_ours(frames)
-            ours.seconds.append(wall)
-            ours.cpu_seconds.append(cpu)
+            slot_wall.append(wall)
+            slot_cpu.append(cpu)
+        ours.seconds += slot_wall
+        ours.cpu_seconds += slot_cpu
+        gc.collect()
         wall, cpu, theirs = peer.run(scans, Q)
         ss.seconds.append(wall)
         ss.cpu_seconds.append(cpu)
+        ratios.add(slot_wall, slot_cpu, wall, cpu)
     truths = [(f.truth, f.ids) for f in frames]
     _score(ours, truths, mine)
     _score(ss, truths, theirs)
-    return ours, ss, theirs
+    return ours, ss, ratios, theirs
 
 
 def run_ours_live(n: int, ticks: int, runs: int, seed: int) -> Result:
@@ -132,6 +168,7 @@ def run_ours_live(n: int, ticks: int, runs: int, seed: int) -> Result:
     for r in range(runs):
         sc = Scenario(n, seed=seed)
         tracker = Tracker(predictor=KalmanPredictor(q=Q))
+        gc.collect()
         spent = cpu = 0.0
         count = 0
         ids = IdentityScore()
@@ -165,15 +202,18 @@ def _row(r: Result) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.fusion_vs_stonesoup", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="short run: 30 ticks, 1 run, N up to 10k")
+    ap.add_argument("--quick", action="store_true", help="short run: 30 ticks, N up to 10k")
     ap.add_argument("--ticks", type=int, help="ticks per scenario (default 100; quick 30)")
-    ap.add_argument("--runs", type=int, help="timed runs per tracker, median reported (default 3; quick 1)")
+    ap.add_argument("--runs", type=int, default=3, help="interleaved slots per comparison, median reported (>= 3)")
     ap.add_argument("--big", default=None, help="comma-separated N for ours alone (default 1000,10000,50000)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("bench/out"), help="folder for the PNG (default bench/out)")
     args = ap.parse_args(argv)
     ticks = args.ticks or (30 if args.quick else 100)
-    runs = args.runs or (1 if args.quick else 3)
+    runs = args.runs
+    if runs < 3:
+        print("xj: error: --runs must be at least 3 (the ratios are medians over runs)", file=sys.stderr)
+        return 2
     big = [int(x) for x in (args.big or ("1000,10000" if args.quick else "1000,10000,50000")).split(",") if x]
 
     print("fusion vs Stone Soup 1.9 — synthetic scenario, 10 Hz, 3 sensors/km^2 (sigma 0.5/1/1.5 m, Pd 0.9,")
@@ -185,15 +225,15 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     sys.stdout.flush()
-    pairs: list[tuple[Result, Result]] = []
+    pairs: list[tuple[Result, Result, Ratios]] = []
     series: dict[int, tuple[list[float], list[float]]] = {}
     for n in (50, 200):
         sc, frames = record(n, ticks, seed=args.seed)
-        ours, ss, ss_tracks = compare(frames, sc.sensors.sigma, n, runs)
+        ours, ss, ratios, ss_tracks = compare(frames, sc.sensors.sigma, n, runs)
         print(_row(ours))
         print(_row(ss))
         sys.stdout.flush()
-        pairs.append((ours, ss))
+        pairs.append((ours, ss, ratios))
         series[n] = (ours.gospa, ss.gospa)
         # our GOSPA against Stone Soup's own GOSPAMetric, on Stone Soup's tracks of a few ticks
         check = [
@@ -211,11 +251,17 @@ def main(argv: list[str] | None = None) -> int:
         print(_row(r))
         sys.stdout.flush()
     print()
-    for ours, ss in pairs:
-        print(
-            f"ours/stonesoup detections/s = {ours.rate / ss.rate:,.0f}x (N={ours.n}, {runs} runs, median; "
-            f"ours 5 times per run, interleaved); by CPU time {ours.cpu_rate / ss.cpu_rate:,.0f}x"
-        )
+    print(
+        f"ratios: median over {runs} interleaved slots of (Stone Soup's time / median of ours in the slot, "
+        f"{OURS_PER_SLOT} runs), wall clock and process CPU time"
+    )
+    for ours, ss, ratios in pairs:
+        for kind, values in (("wall", ratios.wall), ("cpu", ratios.cpu)):
+            spread = ", ".join(f"{v:,.0f}" for v in sorted(values))
+            print(
+                f"ours/stonesoup detections/s = {statistics.median(values):,.0f}x (N={ours.n}, {kind})"
+                f"  [slots: {spread}]"
+            )
         print(
             f"mean GOSPA: ours {ours.mean_gospa:.2f} m, stonesoup {ss.mean_gospa:.2f} m (N={ours.n}, {ticks} ticks); "
             f"identity switches: ours {ours.switches}, stonesoup {ss.switches}"
@@ -224,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         per_det = 1e3 * r.tick_ms / (r.detections / r.ticks)
         line = (
-            f"ours detections/s = {r.rate:,.0f} "
+            f"ours detections/s = {r.rate:,.0f} wall, {r.cpu_rate:,.0f} cpu "
             f"(N={r.n}, {r.detections / r.ticks:,.0f} det/tick, {r.tick_ms:.1f} ms/tick, {per_det:.2f} us/detection)"
         )
         if base is not None and r is not base:
@@ -237,8 +283,38 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     args.out.mkdir(parents=True, exist_ok=True)
     png = plot_gospa(series, args.out / "fusion_vs_stonesoup.png")
-    print(f"plot: {png}")
+    report = {
+        "ticks": ticks,
+        "runs": runs,
+        "compare": [
+            {
+                "n": ours.n,
+                "detections_per_tick": ours.detections / ours.ticks,
+                "ratio_wall": statistics.median(ratios.wall),
+                "ratio_cpu": statistics.median(ratios.cpu),
+                "ratios_wall": ratios.wall,
+                "ratios_cpu": ratios.cpu,
+                "ours_ms_per_tick": {"wall": _ms(ours.seconds, ours.ticks), "cpu": _ms(ours.cpu_seconds, ours.ticks)},
+                "stonesoup_ms_per_tick": {"wall": _ms(ss.seconds, ss.ticks), "cpu": _ms(ss.cpu_seconds, ss.ticks)},
+                "gospa": {"ours": ours.mean_gospa, "stonesoup": ss.mean_gospa},
+                "switches": {"ours": ours.switches, "stonesoup": ss.switches},
+            }
+            for ours, ss, ratios in pairs
+        ],
+        "alone": [
+            {"n": r.n, "detections_per_s": r.rate, "detections_per_cpu_s": r.cpu_rate, "ms_per_tick": r.tick_ms}
+            for r in results
+        ],
+    }
+    path = args.out / "fusion_vs_stonesoup.json"
+    path.write_text(json.dumps(report, indent=1))
+    print(f"plot: {png}; numbers: {path}")
     return 0
+
+
+def _ms(seconds: list[float], ticks: int) -> float:
+    """Median milliseconds per tick."""
+    return 1e3 * statistics.median(seconds) / ticks
 
 
 if __name__ == "__main__":
