@@ -105,7 +105,7 @@ def _solve(li: IntArray, ri: IntArray, cost: FloatArray, miss_left: float, miss_
     row_ind, col_ind = min_weight_full_bipartite_matching(graph)
     real = (row_ind < nl) & (col_ind < nr)
     key = l_.astype(np.int64) * nr + r_
-    order = np.argsort(key)
+    order = key.argsort()
     hit = np.searchsorted(key, row_ind[real].astype(np.int64) * nr + col_ind[real], sorter=order)
     chosen = np.zeros(e, dtype=np.bool_)
     chosen[order[hit]] = True
@@ -127,7 +127,8 @@ def _solve_dense(
         _representative(li, slot, None if sizes is None else sizes[0]),
         _representative(ri, slot, None if sizes is None else sizes[1]),
     )
-    m = np.full((2 * e, 2 * e), np.inf)
+    m = np.empty((2 * e, 2 * e))
+    m.fill(np.inf)
     m[ls, rs] = cost
     m[slot, e + slot] = miss_left
     m[e + slot, slot] = miss_right

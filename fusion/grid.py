@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from fusion.arraytypes import FloatArray, IntArray
-from fusion.indexing import ragged_ranges, stack2
+from fusion.indexing import amax, amin, ragged_ranges, stack2
 
 #: Up to this many point pairs, all pairs are tested directly (no grid).
 DENSE_PAIRS = 8192
@@ -55,10 +55,9 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
         return stack2(*near.nonzero())
     if n > m:
         return grid_pairs_xy(b, a, radius)[::-1]
-    lo = np.minimum(np.minimum.reduce(a, axis=1), np.minimum.reduce(b, axis=1))
-    hi = np.maximum(np.maximum.reduce(a, axis=1), np.maximum.reduce(b, axis=1))
-    ex = max(float(hi[0] - lo[0]), 1e-9)
-    ey = max(float(hi[1] - lo[1]), 1e-9)
+    x0, y0 = min(amin(a[0]), amin(b[0])), min(amin(a[1]), amin(b[1]))
+    ex = max(float(max(amax(a[0]), amax(b[0])) - x0), 1e-9)
+    ey = max(float(max(amax(a[1]), amax(b[1])) - y0), 1e-9)
     # a hair wider than the radius, so that rounding cannot put two points within it two
     # cells apart
     cell = float(radius) * (1.0 + 1e-6)
@@ -70,11 +69,11 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
     # as the points' cells below, so the farthest point's cell is inside)
     nx = int(ex * inv) + 3
     ny = int(ey * inv) + 3
-    origin = lo[:, None]
+    origin = np.array([[x0], [y0]])
     ka = _keys(a, origin, inv, nx)
     order = ka.argsort(kind="stable")
     start = np.zeros(nx * ny + 1, dtype=np.int64)
-    np.cumsum(np.bincount(ka, minlength=nx * ny), out=start[1:])
+    np.bincount(ka, minlength=nx * ny).cumsum(out=start[1:])
     # three rows of the 3 x 3 block: contiguous keys (row y, columns x-1 .. x+1)
     keys = (_keys(b, origin, inv, nx)[:, None] + _ROWS * nx).ravel()
     first = start[keys - 1]

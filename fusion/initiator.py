@@ -144,7 +144,7 @@ def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_ra
     S[0] += dt2
     S[2] += dt2
     near = mahalanobis2(meas.z[:, i] - meas.z[:, j], S) <= threshold
-    if not near.any():
+    if not np.count_nonzero(near):
         return None
     comp = components(i[near], j[near], k)
     n_scans = int(amax(meas.scan)) + 1

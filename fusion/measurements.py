@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fusion.arraytypes import FloatArray, IntArray, StructArray
-from fusion.indexing import amax, amin, compact
+from fusion.indexing import amax, amin, compact, count
 from fusion.tracks import N_CLASSES
 
 
@@ -100,12 +100,12 @@ class Measurements:
     @cached_property
     def r_max(self) -> float:
         """At least the largest position variance on either axis, m^2 (0 when empty)."""
-        return float(amax(self.R[0:3:2], axis=None)) if len(self.tau) else 0.0
+        return float(amax(self.R[0:3:2])) if len(self.tau) else 0.0
 
     @cached_property
     def with_velocity(self) -> bool:
         """False when no measurement has a known velocity."""
-        return bool(np.isfinite(self.v[0]).any())
+        return count(np.isfinite(self.v[0])) > 0
 
     def take(self, idx: IntArray) -> Measurements:
         """The measurements at integer positions ``idx``, (k,)."""
@@ -233,18 +233,18 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[M
     block[1] = det["x"]
     block[2] = det["y"]
     finite = np.isfinite(block[0:3])
-    if not np.logical_and.reduce(finite, axis=None):
+    if count(finite) < finite.size:
         ok = finite[0] & finite[1] & finite[2]
         return from_detections(det[ok], t, noise)[0], m - int(np.count_nonzero(ok))
     block[3] = det["vx"]
     block[4] = det["vy"]
     finite = np.isfinite(block[3:5])
-    known = finite[0] & finite[1]
-    with_velocity = bool(known.any())
+    known = count(finite[0] & finite[1])
+    with_velocity = known > 0
     if not with_velocity:  # unknown velocities: both components NaN
         block[3:5] = np.nan
-    elif not known.all():
-        block[3:5] = np.where(known, block[3:5], np.nan)
+    elif known < m:
+        block[3:5] = np.where(finite[0] & finite[1], block[3:5], np.nan)
     R = np.empty((3, m))
     R[0] = det["r_xx"]
     R[1] = det["r_xy"]

@@ -24,6 +24,7 @@ Detections much older than the tracks' time (a late sensor) are related by the s
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import cast
 
@@ -170,10 +171,9 @@ class Tracker:
 
     def _begin(self, t: float) -> None:
         st = self.store
-        if st.n and np.isfinite(st.time):
+        if st.n and math.isfinite(st.time):
             self.predictor.predict(st.x, st.P, t - st.time)
         st.time = float(t)
-        st.hist <<= np.uint64(1)
         st.counts[1:3] += 1  # misses (an update sets them back to 0), ticks lived
         self.stats["ticks"] += 1
 
@@ -202,7 +202,8 @@ class Tracker:
             assigned = self.associator.associate(wide.take(inside, axis=1), cost[inside], meas.scan)
         else:
             assigned = self.associator.associate(wide, cost, meas.scan)
-        free = np.ones(m, dtype=np.bool_)
+        free = np.empty(m, dtype=np.bool_)
+        free.fill(True)
         free[assigned[1]] = False
         n_free = m - assigned.shape[1]
         if n_free and st.n:
@@ -319,7 +320,7 @@ class Tracker:
 
     def _apply(self, pairs: IntArray, seeded: IntArray, meas: Measurements) -> None:
         """Kalman-update ``pairs`` (track row, measurement), then book-keep them and the
-        ``seeded`` pairs (hits, misses, history, last update, votes).
+        ``seeded`` pairs (hits, misses, last update, votes).
 
         The measurements of one track taken at one time (one per sensor frame) are fused in
         information form, which equals updating with each in turn. When every frame of the tick
@@ -335,9 +336,8 @@ class Tracker:
                 self._update_all(rows, j, meas)
             else:
                 self._update_layers(rows, j, meas)
-        rows = np.concatenate([rows, seeded[0]])
-        j = np.concatenate([j, seeded[1]])
-        st.hist[rows] |= np.uint64(1)
+        if seeded.shape[1]:
+            rows, j = np.concatenate([pairs, seeded], axis=1)
         st.misses[rows] = 0
         st.hits += np.bincount(rows, minlength=st.n)
         # any of the tick's measurement times
@@ -360,7 +360,7 @@ class Tracker:
         ).reshape(5, n)
         self.updater.update_information(st.x, st.P, sums[0:3], sums[3:5], float(meas.tau[0]))
         hv = np.isfinite(meas.v[0][j]) if meas.with_velocity else None
-        if hv is not None and hv.any():
+        if hv is not None and np.count_nonzero(hv):
             v_rows, v_j = rows[hv], j[hv]
             group, n_v = compact(v_rows)
             vc, Rvc = combine(group, n_v, meas.v[:, v_j], meas.Rv[:, v_j])

@@ -95,10 +95,10 @@ TRACK_BLOCKS = grouped(
 )
 
 #: Rows of the 8-byte block: state, covariance (row-major 4 x 4), birth and last-update times,
-#: tallies (float64); track id, identity, hits, misses, ticks, history (int64 views).
+#: tallies (float64); track id, identity, hits, misses, ticks (int64 views).
 _X, _P, _TIMES = slice(0, 4), slice(4, 20), slice(20, 22)
 _TALLIES = slice(22, 22 + N_CLASSES + 3)
-_INTS = slice(_TALLIES.stop, _TALLIES.stop + 6)
+_INTS = slice(_TALLIES.stop, _TALLIES.stop + 5)
 _ROWS = _INTS.stop
 
 
@@ -133,8 +133,6 @@ class TrackStore:
         and ``t_update`` (rows 20, 21).
     t_birth, t_update
         (n,) float64 birth and last-update times (s).
-    hist
-        (n,) uint64 hit history by tick: bit 0 the current tick, bit k the tick k ago.
     hits
         (n,) int64 updates received (all scans).
     misses
@@ -142,7 +140,7 @@ class TrackStore:
     ticks
         (n,) int64 ticks lived (1 in the tick of birth).
     counts
-        (4, n) int64, the rows behind ``hits``, ``misses``, ``ticks`` and ``hist`` (rows 0-3).
+        (3, n) int64, the rows behind ``hits``, ``misses`` and ``ticks``.
     confirmed
         (n,) bool.
     votes
@@ -160,7 +158,6 @@ class TrackStore:
     P: FloatArray
     t_birth: FloatArray
     t_update: FloatArray
-    hist: npt.NDArray[np.uint64]
     ticks: IntArray
     hits: IntArray
     misses: IntArray
@@ -208,9 +205,8 @@ class TrackStore:
         )
         ints = b[_INTS].view(np.int64)
         self.track_id, self.ident = ints[0], ints[1]
-        self.counts = c = ints[2:6]
+        self.counts = c = ints[2:5]
         self.hits, self.misses, self.ticks = c[0], c[1], c[2]
-        self.hist = c[3].view(np.uint64)
         self.confirmed = self._flags
 
     def add(self, x: FloatArray, P: FloatArray, t: float) -> IntArray:

@@ -45,7 +45,7 @@ def innovation(
     PHt
         (4, 2, k) cross covariances ``P H^T``.
     """
-    if tau.any():
+    if np.count_nonzero(tau):
         r = z - (xs[0:2] + tau * xs[2:4])
         PHt = Ps[:, 0:2] + tau * Ps[:, 2:4]
         HPHt = PHt[0:2] + tau * PHt[2:4]
@@ -95,7 +95,7 @@ def _correct(Ps: FloatArray, a: FloatArray, b: FloatArray, m00: FloatArray, m01:
     exactly zero.
     """
     l00 = np.sqrt(np.maximum(m00, 0.0))
-    l10 = np.divide(m01, l00, out=np.zeros_like(l00), where=l00 > 0.0)
+    l10 = np.divide(m01, l00, out=np.zeros(l00.shape), where=l00 > 0.0)
     l11 = m11 - l10 * l10
     np.maximum(l11, 0.0, out=l11)  # rounding
     np.sqrt(l11, out=l11)
