@@ -1,20 +1,41 @@
-"""The audit log: who did what, when, why, with which outcome.
+"""The audit log: who (in which role) did what, when, why, with which outcome.
 
-Entries go to an in-memory ring (what the API shows when there is no database, and what is not
-yet flushed) and to every sink (the store writer's ``audit`` table). The trust stage will chain
-them (``prev_hash``/``hash``): :meth:`AuditLog.record` is the one place an entry is made.
+:meth:`AuditLog.record` is the one place an entry is made. Entries go to an in-memory ring (what
+the API shows when there is no database, and what is not yet stored), to every sink, and, with
+a database, to the hash chain (:class:`store.AuditWriter`: one appender thread; the chain lives
+in the store's ``audit`` table and ``xj audit verify`` checks it). :meth:`record_durable` waits
+until the entry is in the chain, for actions that must not happen unaudited (an identity lookup
+discloses a vehicle only once its lookup is stored).
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 AuditEntry = dict[str, Any]
 AuditSink = Callable[[AuditEntry], None]
+LOG = logging.getLogger("xiangjiang.cloud.audit")
+
+
+class AuditChain(Protocol):
+    """Where entries are chained and stored (:class:`store.AuditWriter`)."""
+
+    def submit(self, entry: Mapping[str, Any]) -> concurrent.futures.Future[dict[str, Any]]:
+        """Queue one entry; the future gives the stored row."""
+        ...
+
+
+def _log_failure(fut: concurrent.futures.Future[dict[str, Any]]) -> None:
+    exc = fut.exception()
+    if exc is not None:
+        LOG.error("audit entry not stored: %s", exc)
 
 
 class AuditLog:
@@ -31,34 +52,88 @@ class AuditLog:
     def __init__(self, ring: int = 2000, clock: Callable[[], float] = time.time) -> None:
         self._ring: deque[AuditEntry] = deque(maxlen=ring)
         self.sinks: list[AuditSink] = []
+        #: the hash chain in the database (None without one)
+        self.chain: AuditChain | None = None
         self._clock = clock
 
-    def record(
+    def entry(
         self,
         actor: str,
         action: str,
         *,
+        role: str = "",
         target: str = "",
         reason: str = "",
         outcome: str,
         details: dict[str, Any] | None = None,
         time: float | None = None,
     ) -> AuditEntry:
-        """Append one entry (at ``time``, s since the epoch, default now); returns it
-        (``audit_id`` in its details identifies it everywhere)."""
-        entry: AuditEntry = {
+        """A new entry (not yet recorded); ``audit_id`` in its details identifies it everywhere."""
+        return {
             "time": self._clock() if time is None else time,
             "actor": actor,
+            "role": role,
             "action": action,
             "target": target,
             "reason": reason,
             "outcome": outcome,
             "details": {"audit_id": uuid.uuid4().hex, **(details or {})},
         }
+
+    def record(
+        self,
+        actor: str,
+        action: str,
+        *,
+        role: str = "",
+        target: str = "",
+        reason: str = "",
+        outcome: str,
+        details: dict[str, Any] | None = None,
+        time: float | None = None,
+    ) -> AuditEntry:
+        """Append one entry (at ``time``, s since the epoch, default now) and return it."""
+        e = self.entry(
+            actor, action, role=role, target=target, reason=reason, outcome=outcome, details=details, time=time
+        )
+        fut = self._publish(e)
+        if fut is not None:
+            fut.add_done_callback(_log_failure)
+        return e
+
+    async def record_durable(
+        self,
+        actor: str,
+        action: str,
+        *,
+        role: str = "",
+        target: str = "",
+        reason: str = "",
+        outcome: str,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Like :meth:`record`, returning once the entry is in the chain (at once without a database).
+
+        Raises
+        ------
+        Exception
+            The chain could not store the entry (the database is away): the caller must not go on.
+        """
+        e = self.entry(actor, action, role=role, target=target, reason=reason, outcome=outcome, details=details)
+        fut = self._publish(e)
+        if fut is not None:
+            await asyncio.wrap_future(fut)
+        return e
+
+    def remember(self, entry: AuditEntry) -> None:
+        """Show an entry already stored in the chain by someone else (e.g. in a revocation's transaction)."""
         self._ring.append(entry)
         for sink in self.sinks:
             sink(entry)
-        return entry
+
+    def _publish(self, entry: AuditEntry) -> concurrent.futures.Future[dict[str, Any]] | None:
+        self.remember(entry)
+        return self.chain.submit(entry) if self.chain is not None else None
 
     def recent(self, t0: float = 0.0, t1: float = float("inf"), actor: str | None = None) -> list[AuditEntry]:
         """Entries in [t0, t1) of ``actor`` (all when None), oldest first."""

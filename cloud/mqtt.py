@@ -16,7 +16,8 @@ from paho.mqtt.properties import Properties
 
 from cloud.metrics import Counter
 from cloud.settings import Settings
-from ingest import IngestService
+from cloud.trustwiring import PlatformTrust
+from ingest import IngestPipeline, IngestService
 from ingest.service import TCP_NODELAY, _sink_queue
 from roadnet.model import RoadNetwork
 
@@ -51,12 +52,22 @@ class _V311IngestService(IngestService):
         )
 
 
-def make_ingest(settings: Settings, net: RoadNetwork, **kw: Any) -> IngestService:
-    """The ingest service for the settings' broker and the map's frame."""
+def make_ingest(
+    settings: Settings, net: RoadNetwork, *, trust: PlatformTrust | None = None, **kw: Any
+) -> IngestService:
+    """The ingest service for the settings' broker and the map's frame; with ``trust``, frames are
+    checked against registered device keys and vehicle ids become pseudonyms before batching."""
     url = settings.mqtt_url
     cls = IngestService if settings.mqtt_protocol == "5" else _V311IngestService
-    return cls(
+    pipeline = IngestPipeline(
         frame=net.frame,
+        limits=kw.pop("limits", None),
+        logger=kw.get("logger"),
+        signatures=trust.frames if trust is not None else None,
+        identities=trust.identities if trust is not None else None,
+    )
+    return cls(
+        pipeline=pipeline,
         hostname=url.host,
         port=url.port,
         username=url.username,

@@ -3,6 +3,11 @@
 The writer (``store.StoreWriter``) queues, COPYs in its own thread and spools during outages;
 a full queue drops (counted by the writer, never blocking a tick). Lane states are kept at 1 Hz,
 signal states when a controller's SPaT changes, events when they start or change.
+
+With the trust stage wired (``trust``), every vehicle id the sink sees is already a pseudonym
+(ingest replaced it): it is stored as ``vehicle_pseudonym`` as it is, and the sealed vault
+records of pseudonyms first seen this tick go to ``pseudonym_vault`` in the same tick. The audit
+trail is not written here: it is a hash chain with its own appender (:class:`store.AuditWriter`).
 """
 
 from __future__ import annotations
@@ -13,14 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from cloud.audit import AuditEntry
 from cloud.core import TickResult
 from cloud.standins import OVERRIDE_KINDS
+from cloud.trustwiring import PlatformTrust
 from ingest import Batch
 from proto import pb, units
 from roadnet.model import RoadNetwork
 from store import Offer, StoreWriter
 from store.rows import advisory_rows, spat_rows
+from store.schema import PSEUDONYM
 
 LOG = logging.getLogger("xiangjiang.cloud.persist")
 
@@ -38,10 +44,23 @@ class StoreSink:
         Written with tracks and lane states.
     raw_detections
         Also keep every raw detection (replay needs them).
+    trust
+        Gives the vault records to store; its presence means vehicle ids are pseudonyms
+        already (without it, raw ids go through the writer's pseudonymiser).
     """
 
-    def __init__(self, writer: StoreWriter, net: RoadNetwork, region_id: str, *, raw_detections: bool = True) -> None:
+    def __init__(
+        self,
+        writer: StoreWriter,
+        net: RoadNetwork,
+        region_id: str,
+        *,
+        raw_detections: bool = True,
+        trust: PlatformTrust | None = None,
+    ) -> None:
         self.writer = writer
+        self.trust = trust
+        self._vid = PSEUDONYM if trust is not None else "vehicle_id"
         self.net = net
         self.region_id = region_id
         self.raw_detections = raw_detections
@@ -69,8 +88,10 @@ class StoreSink:
             self._write(
                 "detections_raw", {**{k: det[k] for k in det.dtype.names or ()}, "sensor_id": names[det["sensor"]]}
             )
-        if len(batch.reports):
-            self._write("vehicle_reports", batch.reports)
+        self._vault()
+        rep = batch.reports
+        if len(rep):
+            self._write("vehicle_reports", {**{k: rep[k] for k in rep.dtype.names or ()}, self._vid: rep["vehicle_id"]})
         tr = p.tracks
         if len(tr):
             self._write(
@@ -78,7 +99,8 @@ class StoreSink:
                 {
                     "time": np.full(len(tr), p.t),
                     "region_id": np.full(len(tr), self.region_id, dtype=object),
-                    **{k: tr[k] for k in ("track_id", "x", "y", "vx", "vy", "length", "width", "cls", "vehicle_id")},
+                    **{k: tr[k] for k in ("track_id", "x", "y", "vx", "vy", "length", "width", "cls")},
+                    self._vid: tr["vehicle_id"],
                     "speed": np.hypot(tr["vx"], tr["vy"]),
                     "heading": np.arctan2(tr["vy"], tr["vx"]),
                     "lane_index": p.lane.astype(np.int32),
@@ -102,7 +124,25 @@ class StoreSink:
         self._signals(p.signals)
         self._events(p.events, p.t)
         if result.advisories:
-            self._write("advisories", advisory_rows(result.advisories))
+            rows = advisory_rows(result.advisories)
+            rows[self._vid] = rows.pop("vehicle_id")
+            self._write("advisories", rows)
+
+    def _vault(self) -> None:
+        if self.trust is None:
+            return
+        records = self.trust.identities.take_vault_records()
+        if records:
+            sealed = np.empty(len(records), dtype=object)
+            sealed[:] = [r.sealed for r in records]
+            self._write(
+                "pseudonym_vault",
+                {
+                    "time": np.array([r.t for r in records]),
+                    PSEUDONYM: np.array([r.pseudonym for r in records], dtype=object),
+                    "sealed": sealed,
+                },
+            )
 
     def _signals(self, spat: Mapping[str, pb.Spat]) -> None:
         fresh = [s for j, s in spat.items() if self._spat_seen.get(j) != s.timestamp_ns]
@@ -169,19 +209,6 @@ class StoreSink:
                 "operator": np.array([record["operator"]], dtype=object),
                 "reason": np.array([record["reason"]], dtype=object),
                 "outcome": np.array([record["outcome"]], dtype=object),
-                "details": one,
-            },
-        )
-
-    def audit(self, entry: AuditEntry) -> None:
-        """Queue one audit row (an :class:`cloud.audit.AuditLog` sink)."""
-        one = np.empty(1, dtype=object)
-        one[0] = entry["details"]
-        self._write(
-            "audit",
-            {
-                "time": np.array([entry["time"]]),
-                **{k: np.array([entry[k]], dtype=object) for k in ("actor", "action", "target", "reason", "outcome")},
                 "details": one,
             },
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -18,12 +19,15 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+import numpy as np
+
 from cloud.core import PlatformCore, TickResult
 from cloud.metrics import Registry
 from cloud.mqtt import Publisher, make_ingest
 from cloud.persist import StoreSink
 from cloud.settings import Settings
 from cloud.state import LiveState
+from cloud.trustwiring import PlatformTrust
 from ingest import Batch, IngestService
 from proto import envelope, pb, topic
 
@@ -82,15 +86,30 @@ class SpatThrottle:
 
 
 def downlinks(
-    result: TickResult, seq: int, rsu_of: Callable[[str], str], spat_due: Callable[[pb.Spat], bool]
+    result: TickResult,
+    seq: int,
+    rsu_of: Callable[[str], str],
+    spat_due: Callable[[pb.Spat], bool],
+    address: Callable[[str], str | None] | None = None,
 ) -> list[tuple[str, str, bytes]]:
     """Encode a tick's decisions as ``(channel, topic, payload)``: commands to controllers,
-    advisories to vehicles, and the SPaT that is due to each junction's RSU."""
+    advisories to vehicles, and the SPaT that is due to each junction's RSU.
+
+    ``address`` maps the pseudonym control addressed to the vehicle's real id (its topic, and the
+    id in the advisory it receives); an advisory it cannot address (the vehicle is gone or
+    revoked) is left out.
+    """
     out: list[tuple[str, str, bytes]] = []
     for c in result.commands:
         env = envelope(PLATFORM_SENDER, seq, command=c)
         out.append(("command", topic("tsc", c.junction_id, "command", "down"), env.SerializeToString()))
     for a in result.advisories:
+        if address is not None:
+            real = address(a.vehicle_id)
+            if not real:
+                continue
+            a = pb.Advisory.FromString(a.SerializeToString())  # noqa: PLW2901 - the vehicle's own copy
+            a.vehicle_id = real
         env = envelope(PLATFORM_SENDER, seq, advisory=a)
         out.append(("advisory", topic("obu", a.vehicle_id, "advisory", "down"), env.SerializeToString()))
     for s in result.rsu_spat:
@@ -98,6 +117,34 @@ def downlinks(
             env = envelope(PLATFORM_SENDER, seq, spat=s)
             out.append(("spat", topic("rsu", rsu_of(s.junction_id), "spat", "down"), env.SerializeToString()))
     return out
+
+
+def scrub_batch(batch: Batch, trust: PlatformTrust) -> Batch:
+    """Drop what ingest batched for vehicles revoked since (their reports, priority requests)."""
+    if not trust.identities.revoked_pseudonyms:
+        return batch
+    gone = trust.revoked_mask(batch.reports["vehicle_id"])
+    requests = [r for r in batch.priority_requests if r.vehicle_id not in trust.identities.revoked_pseudonyms]
+    if not gone.any() and len(requests) == len(batch.priority_requests):
+        return batch
+    return dataclasses.replace(batch, reports=batch.reports[~gone], priority_requests=requests)
+
+
+def scrub_revoked(result: TickResult, trust: PlatformTrust) -> None:
+    """Forget vehicles revoked while fusion still holds them: their tracks lose the pseudonym
+    (kept as anonymous traffic), advisories to them are dropped. Nothing to do most ticks."""
+    if not trust.identities.revoked_pseudonyms:
+        return
+    tr = result.picture.tracks
+    if len(tr):
+        gone = trust.revoked_mask(tr["vehicle_id"])
+        if gone.any():
+            tr = tr.copy()
+            tr["vehicle_id"][gone] = ""
+            result.picture.tracks = tr
+    if result.advisories:
+        keep = ~trust.revoked_mask(np.array([a.vehicle_id for a in result.advisories]))
+        result.advisories = [a for a, k in zip(result.advisories, keep.tolist(), strict=True) if k]
 
 
 class LivePipeline:
@@ -117,6 +164,9 @@ class LivePipeline:
         Store sink, or None without persistence.
     ingest
         A ready ingest service (made from the settings when None).
+    trust
+        Pseudonyms at ingest, signed frames, and the real topic of each pseudonym for downlinks
+        (None: vehicle ids pass through as they are).
     """
 
     def __init__(
@@ -128,13 +178,15 @@ class LivePipeline:
         *,
         store: StoreSink | None = None,
         ingest: IngestService | None = None,
+        trust: PlatformTrust | None = None,
     ) -> None:
         self.settings = settings
         self.core = core
         self.state = state
         self.store = store
+        self.trust = trust
         self.metrics = PipelineMetrics(registry)
-        self.ingest = ingest or make_ingest(settings, core.net)
+        self.ingest = ingest or make_ingest(settings, core.net, trust=trust)
         self.publisher = Publisher(settings, self.metrics.published, self.metrics.publish_errors)
         self.rsu_of: Callable[[str], str] = rsu_id
         self._spat = SpatThrottle()
@@ -186,6 +238,8 @@ class LivePipeline:
             m.tick_errors.inc(1, "ingest")
             LOG.exception("tick: ingest drain failed")
             return None
+        if self.trust is not None:
+            batch = scrub_batch(batch, self.trust)
         c0 = time.perf_counter()
         try:
             result = self.core.tick(
@@ -198,6 +252,8 @@ class LivePipeline:
         m.tick_seconds.observe(time.perf_counter() - c0)
         for stage, s in result.stage_s.items():
             m.stage_seconds[stage].observe(s)
+        if self.trust is not None:
+            scrub_revoked(result, self.trust)
         await self._publish(result)
         self._account(batch, result)
         return result
@@ -207,11 +263,15 @@ class LivePipeline:
         self._seq += 1
         try:
             now = result.picture.t
-            msgs = downlinks(result, self._seq, self.rsu_of, lambda s: self._spat.due(s, now))
+            address = self.trust.identities.real_id if self.trust is not None else None
+            msgs = downlinks(result, self._seq, self.rsu_of, lambda s: self._spat.due(s, now), address)
         except Exception:
             m.tick_errors.inc(1, "encode")
             LOG.exception("tick: encoding decisions failed")
             return
+        unaddressed = len(result.advisories) - sum(1 for c, _, _ in msgs if c == "advisory")
+        if unaddressed:
+            m.publish_errors.inc(unaddressed, "unknown_vehicle")
         basis = result.basis_t
         basis_ns = int(basis * 1e9) if math.isfinite(basis) else 0
         p0 = time.perf_counter()

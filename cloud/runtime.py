@@ -1,8 +1,9 @@
 """Everything one platform process holds, built in the app's lifespan and injected (no globals).
 
 :func:`open_runtime` builds it from :class:`cloud.settings.Settings`: the map, the core, the live
-state, metrics, the audit log, the token issuer and users, and (optionally) the MQTT pipeline,
-the store writer with its database pool, and the scenario runner.
+state, metrics, the audit log, the token issuer and users, the trust stage (pseudonyms, device
+keys, revocations), and (optionally) the MQTT pipeline, the store writer and the audit chain
+with their database pool, and the scenario runner.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cloud.scenarios import ScenarioRunner
 from cloud.settings import Settings
 from cloud.signalmap import SignalMap
 from cloud.state import LiveState
+from cloud.trustwiring import PlatformTrust
 from cloud.wiring import build_core, load_city
 from roadnet.model import RoadNetwork
 
@@ -45,6 +47,7 @@ class Runtime:
     tokens: TokenIssuer
     users: UserRegistry
     signals: SignalMap
+    trust: PlatformTrust
     pipeline: LivePipeline | None = None
     store: StoreSink | None = None
     db_pool: Any = None
@@ -92,6 +95,7 @@ def base_runtime(settings: Settings, net: RoadNetwork | None = None) -> Runtime:
         tokens=TokenIssuer(settings.token_secret.get_secret_value(), ttl_s=settings.token_ttl_s),
         users=users,
         signals=SignalMap(net),
+        trust=PlatformTrust(settings),
         demo_password=password,
     )
 
@@ -106,33 +110,62 @@ async def open_runtime(
         if settings.db:
             sink, rt.db_pool = await stack.enter_async_context(_database(settings, rt))
             rt.store = sink
-            rt.audit.sinks.append(sink.audit)
+            await rt.trust.refresh()
+            refresh = asyncio.create_task(rt.trust.run_refresh(settings.trust_refresh_s), name="xj-trust-refresh")
+            stack.callback(refresh.cancel)
         else:
-            LOG.warning("no database (XJ_DB unset): running without persistence; history and replay are off")
+            LOG.warning(
+                "no database (XJ_DB unset): running without persistence; history, replay, the audit chain,"
+                " device keys and revocations are kept in memory only"
+            )
+        _audit_configuration(rt)
         if live:
             rt.pipeline = await stack.enter_async_context(
-                LivePipeline(settings, rt.core, rt.state, rt.registry, store=rt.store)
+                LivePipeline(settings, rt.core, rt.state, rt.registry, store=rt.store, trust=rt.trust)
             )
             rt.scenarios = ScenarioRunner(settings, rt.net, rt.state)
             stack.push_async_callback(rt.scenarios.stop)
         yield rt
 
 
+def _audit_configuration(rt: Runtime) -> None:
+    """Audit the configuration this process starts with (no secrets)."""
+    s = rt.settings
+    rt.audit.record(
+        "xj-platform",
+        "config.start",
+        role="system",
+        target=s.region_id,
+        outcome="applied",
+        details={
+            "environment": s.environment,
+            "retention_days": s.retention.model_dump(),
+            "pseudonym_period_s": s.pseudonym_period_s,
+            "signing_max_age_s": s.signing_max_age_s,
+            "signing_devices": sorted(rt.trust.verifier.registry.signing),
+            "database": s.db is not None,
+        },
+    )
+
+
 @contextlib.asynccontextmanager
 async def _database(settings: Settings, rt: Runtime) -> AsyncIterator[tuple[StoreSink, Any]]:
     from psycopg_pool import AsyncConnectionPool
 
-    from store import Pseudonymizer, StoreWriter, apply_migrations
+    from store import AuditWriter, Pseudonymizer, StoreWriter, apply_migrations
 
     assert settings.db is not None
     await asyncio.to_thread(apply_migrations, settings.db)
     writer = StoreWriter(
         settings.db,
         spool_dir=settings.spool_dir,
-        pseudonymize=Pseudonymizer(settings.pseudonym_key.get_secret_value().encode()),
+        pseudonymize=Pseudonymizer(rt.trust.pseudonymizer),
+        retention=settings.retention.policy(),
         overflow="spool",
     ).start()
-    sink = StoreSink(writer, rt.net, settings.region_id, raw_detections=settings.store_raw_detections)
+    chain = AuditWriter(settings.db, pending_file=settings.spool_dir / "audit-pending.jsonl").start()
+    rt.audit.chain = chain
+    sink = StoreSink(writer, rt.net, settings.region_id, raw_detections=settings.store_raw_detections, trust=rt.trust)
     reg = rt.registry
     reg.gauge("xj_store_rows_written", "Rows committed by the store writer.", fn=lambda: writer.metrics.rows_written)
     reg.gauge("xj_store_queue_rows", "Rows queued for the store writer.", fn=lambda: writer.metrics.queue_rows)
@@ -140,6 +173,8 @@ async def _database(settings: Settings, rt: Runtime) -> AsyncIterator[tuple[Stor
     reg.gauge("xj_store_rows_dropped", "Rows the store writer dropped.", fn=lambda: writer.metrics.rows_dropped)
     reg.gauge("xj_store_errors", "Store writer errors.", fn=lambda: writer.metrics.errors)
     reg.gauge("xj_store_connected", "Store writer connected.", fn=lambda: float(writer.metrics.connected))
+    reg.gauge("xj_audit_pending", "Audit entries waiting for the hash chain.", fn=lambda: chain.pending)
+    reg.gauge("xj_audit_errors", "Audit chain write errors.", fn=lambda: chain.errors)
     pool = AsyncConnectionPool(settings.db, min_size=1, max_size=4, open=False, kwargs={"autocommit": True})
     await pool.open(wait=False)
     try:
@@ -147,3 +182,5 @@ async def _database(settings: Settings, rt: Runtime) -> AsyncIterator[tuple[Stor
     finally:
         await pool.close()
         await writer.aclose(timeout=10.0)
+        rt.audit.chain = None
+        await asyncio.to_thread(chain.close, 10.0)

@@ -26,6 +26,8 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors())
         raise UserError(problems) from None
+    except ValueError as exc:  # e.g. XJ_CONFIG naming a missing file
+        raise UserError(str(exc)) from None
 
 
 def _serve(args: argparse.Namespace) -> int:

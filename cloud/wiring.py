@@ -61,6 +61,7 @@ def control_audit_sink(audit: AuditLog) -> Any:
         audit.record(
             entry.who or "control",
             "override",
+            role="operator" if entry.who else "system",
             target=entry.junction_id,
             reason=entry.why,
             outcome=f"{entry.outcome}{detail}",

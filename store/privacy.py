@@ -180,8 +180,8 @@ def revoke_vehicle(
         How far back pseudonyms are searched: at least the longest retention of rows that name
         vehicles (older rows are gone anyway).
     audit
-        An audit entry (:func:`store.auditlog.append` fields) appended in the same transaction;
-        its ``target`` should be the tag, never the id.
+        An audit entry (:func:`store.auditlog.append` fields) appended in the same transaction,
+        its details completed with the rows deleted; its ``target`` should be the tag, never the id.
 
     Returns
     -------
@@ -203,7 +203,10 @@ def revoke_vehicle(
             " ON CONFLICT (tag) DO UPDATE SET revoked_at = now(), rows_deleted = EXCLUDED.rows_deleted",
             (tag, json.dumps(counts)),
         )
-        row = append(conn, audit) if audit is not None else None
+        row = None
+        if audit is not None:
+            details = {**(audit.get("details") or {}), "rows_deleted": counts, "pseudonyms_searched": len(names)}
+            row = append(conn, {**audit, "details": details})
     return Revocation(tag, names, counts, row)
 
 

@@ -15,16 +15,19 @@ from cloud.api import errors
 from cloud.api.routes import (
     audit,
     auth,
+    devices,
     engineering,
     events,
     health,
     history,
+    identity,
     junctions,
     map,
     near,
     obu,
     overrides,
     picture,
+    revocations,
 )
 from cloud.runtime import Runtime, open_runtime
 from cloud.settings import Settings
@@ -44,6 +47,9 @@ ROUTERS = (
     near.router,
     engineering.router,
     map.router,
+    identity.router,
+    revocations.router,
+    devices.router,
 )
 
 

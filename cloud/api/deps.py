@@ -59,6 +59,10 @@ ADVISORIES = (Role.OBU, Role.OPERATOR, Role.ENGINEER)
 SPAT = (Role.OBU, Role.OPERATOR, Role.VIEWER, Role.ENGINEER)
 PARKING = (Role.PARKING, Role.OBU, Role.OPERATOR, Role.VIEWER, Role.ENGINEER)
 ANYONE = tuple(Role)
+#: resolve a pseudonym to a vehicle (an operator handling an incident; audited)
+RESOLVE = (Role.OPERATOR,)
+#: an owner's revocation: the vehicle's own OBU token, or staff acting for the owner
+REVOKE = (Role.OBU, Role.OPERATOR, Role.ENGINEER)
 
 PictureReader = Annotated[Principal, Depends(require(*READ_PICTURE))]
 Operator = Annotated[Principal, Depends(require(*OPERATE))]
@@ -68,3 +72,5 @@ AdvisoryReader = Annotated[Principal, Depends(require(*ADVISORIES))]
 SpatReader = Annotated[Principal, Depends(require(*SPAT))]
 ParkingReader = Annotated[Principal, Depends(require(*PARKING))]
 AnyUser = Annotated[Principal, Depends(require(*ANYONE))]
+Resolver = Annotated[Principal, Depends(require(*RESOLVE))]
+Revoker = Annotated[Principal, Depends(require(*REVOKE))]

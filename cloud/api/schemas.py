@@ -80,3 +80,39 @@ class Page(BaseModel):
 
     items: list[dict[str, Any]]
     count: int
+
+
+#: A pseudonym as ``trust.Pseudonymizer`` writes them: "p" + 16 lower-case base32 characters.
+PSEUDONYM_PATTERN = r"^p[a-z2-7]{16}$"
+
+
+class IdentityResolve(BaseModel):
+    """Which pseudonym to resolve to its vehicle, and why (audited)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pseudonym: str = Field(pattern=PSEUDONYM_PATTERN)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class RevocationCreate(BaseModel):
+    """An owner withdraws consent for a vehicle: its stored history goes, its future data is dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vehicle_id: str = Field(min_length=1, max_length=40)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class DeviceKeyCreate(BaseModel):
+    """A device's public signing key (Ed25519 or ECDSA P-256), PEM text or base64 of its DER form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["rsu", "lamp", "tsc", "obu"] = "rsu"
+    key_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    public_key: str = Field(min_length=16, max_length=4096)
+    algorithm: Literal["ed25519", "p256"] | None = None
+    valid_from: float | None = Field(None, description="s since the epoch; default now")
+    valid_to: float | None = Field(None, description="s since the epoch; default until retired")
+    require_signing: bool = True

@@ -3,6 +3,7 @@ an OBU token reads only its own vehicle; every error is JSON with a reason."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,10 +15,12 @@ from cloud.api import create_app
 from cloud.auth import Role
 from cloud.runtime import Runtime, base_runtime
 from cloud.settings import Settings
+from trust import generate_key, public_bytes
 
 OP, V, P, B, E = Role.OPERATOR, Role.VIEWER, Role.PARKING, Role.OBU, Role.ENGINEER
 ALL = (OP, V, P, B, E)
 OWN = "veh-1"
+PUBLIC_KEY = base64.b64encode(public_bytes(generate_key())).decode()
 
 #: (method, path, json body, roles allowed)
 ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, tuple[Role, ...]]] = [
@@ -40,6 +43,12 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, tuple[Role, ...]]] = [
     ("POST", "/api/v1/replay", {"from": 1.0e9, "to": 1.0e9 + 60}, (E,)),
     ("GET", "/api/v1/replay/nope", None, (E,)),
     ("GET", "/api/v1/map", None, ALL),
+    ("POST", "/api/v1/identity/resolve", {"pseudonym": "p" + "a" * 16, "reason": "incident 7"}, (OP,)),
+    ("POST", "/api/v1/revocations", {"vehicle_id": OWN, "reason": "owner asked"}, (B, OP, E)),
+    ("GET", "/api/v1/devices/rsu-1/keys", None, (E,)),
+    ("POST", "/api/v1/devices/rsu-1/keys", {"key_id": "k1", "public_key": PUBLIC_KEY}, (E,)),
+    ("DELETE", "/api/v1/devices/rsu-1/keys/k1", None, (E,)),
+    ("GET", "/api/v1/audit/verify", None, (OP, E)),
 ]
 
 

@@ -20,6 +20,7 @@ from store.keys import StoredKey, register_key
 from store.partitions import ensure_partitions
 from store.privacy import revoke_vehicle, revoked_tags
 from store.retention import RetentionPolicy, maintain
+from tests.trust.helpers import mentions
 from trust import LiveIdentities, Pseudonymizer, generate_key, public_bytes
 
 pytestmark = pytest.mark.postgres
@@ -78,25 +79,6 @@ def _history(w: StoreWriter, ids: LiveIdentities, t: float) -> list[str]:
     return names
 
 
-def _mentions(conn: psycopg.Connection[Any], needles: list[str]) -> dict[str, int]:
-    """Rows of every plain table and partition whose text form contains any needle."""
-    tables = [
-        r[0]
-        for r in conn.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " WHERE n.nspname = 'public' AND c.relkind = 'r'"
-        )
-    ]
-    patterns = [f"%{n}%" for n in needles]
-    found = {}
-    for t in tables:
-        q = f'SELECT count(*) FROM ONLY "{t}" AS whole_row WHERE whole_row::text LIKE ANY(%s)'
-        row = conn.execute(q, (patterns,)).fetchone()
-        if row and row[0]:
-            found[t] = int(row[0])
-    return found
-
-
 def test_a_revoked_vehicle_leaves_no_row_with_its_id_or_any_pseudonym(db: str, tmp_path: Path) -> None:
     keyed = Pseudonymizer(os.urandom(32), period_s=int(DAY))
     ids = LiveIdentities(keyed)
@@ -126,7 +108,7 @@ def test_a_revoked_vehicle_leaves_no_row_with_its_id_or_any_pseudonym(db: str, t
             conn,
             {"actor": "op", "action": "identity.resolve", "target": keyed.reference(gone[-1]), "outcome": "resolved"},
         )
-        before = _mentions(conn, [GONE, *gone])
+        before = mentions(conn, [GONE, *gone])
         assert {"vehicle_reports", "tracks", "advisories", "events", "pseudonym_vault", "devices"} <= {
             t.split("_p2")[0].removesuffix("_default") for t in before
         }
@@ -150,8 +132,8 @@ def test_a_revoked_vehicle_leaves_no_row_with_its_id_or_any_pseudonym(db: str, t
         assert set(gone) <= set(done.pseudonyms) and done.tag == tag
         assert done.rows_deleted["vehicle_reports"] == 4 * 2 + 1 and done.rows_deleted["device_keys"] == 1
         searched = keyed.all_pseudonyms(GONE, now - 400 * DAY, now + DAY)
-        assert _mentions(conn, [GONE, *searched]) == {}
-        assert _mentions(conn, kept) != {}  # the other vehicle's history stays
+        assert mentions(conn, [GONE, *searched]) == {}
+        assert mentions(conn, kept) != {}  # the other vehicle's history stays
         assert revoked_tags(conn) == {tag}
         assert verify(conn).ok
 
@@ -159,6 +141,6 @@ def test_a_revoked_vehicle_leaves_no_row_with_its_id_or_any_pseudonym(db: str, t
         with StoreWriter(db, spool_dir=tmp_path / "late", maintenance_interval_s=None) as w:
             w.write_blocking("vehicle_reports", _rows(2, now, [gone[-1]]))
             assert w.flush_blocking(30)
-        assert _mentions(conn, [gone[-1]]) != {}
+        assert mentions(conn, [gone[-1]]) != {}
         maintain(conn, now, policy)
-        assert _mentions(conn, [GONE, *searched]) == {}
+        assert mentions(conn, [GONE, *searched]) == {}

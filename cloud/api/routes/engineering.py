@@ -32,9 +32,11 @@ async def sim_start(body: ScenarioCreate, rt: RuntimeDep, user: Engineer) -> dic
     try:
         status = rt.scenarios.start(body.scenario, duration_s=body.duration_s, seed=body.seed)
     except ScenarioError as exc:
-        rt.audit.record(user.subject, "sim.start", target=body.scenario, outcome=f"refused: {exc}")
+        rt.audit.record(user.subject, "sim.start", role="engineer", target=body.scenario, outcome=f"refused: {exc}")
         raise ApiError(409, "conflict", str(exc)) from None
-    rt.audit.record(user.subject, "sim.start", target=body.scenario, outcome="started", details={"seed": body.seed})
+    rt.audit.record(
+        user.subject, "sim.start", role="engineer", target=body.scenario, outcome="started", details={"seed": body.seed}
+    )
     return status
 
 
@@ -44,7 +46,9 @@ async def sim_stop(rt: RuntimeDep, user: Engineer) -> dict[str, Any]:
     if rt.scenarios is None:
         return {"running": False}
     status = await rt.scenarios.stop()
-    rt.audit.record(user.subject, "sim.stop", target=str(status.get("scenario", "")), outcome="stopped")
+    rt.audit.record(
+        user.subject, "sim.stop", role="engineer", target=str(status.get("scenario", "")), outcome="stopped"
+    )
     return status
 
 
@@ -72,7 +76,12 @@ async def replay(body: ReplayCreate, rt: RuntimeDep, user: Engineer) -> dict[str
         raise ApiError(503, "unavailable", "no database configured (XJ_DB): nothing stored to replay")
     job = rt.replays.submit(rt.settings.db, rt.net, body.from_, body.to, body.tick_s)
     rt.audit.record(
-        user.subject, "replay", target=job.job_id, outcome="queued", details={"from": body.from_, "to": body.to}
+        user.subject,
+        "replay",
+        role="engineer",
+        target=job.job_id,
+        outcome="queued",
+        details={"from": body.from_, "to": body.to},
     )
     return job.public()
 

@@ -57,6 +57,7 @@ async def create(body: OverrideCreate, rt: RuntimeDep, user: Operator) -> Overri
         rt.audit.record(
             user.subject,
             f"override.{body.kind}",
+            role=user.role.value,
             target=body.junction_id,
             reason=body.reason,
             outcome=outcome.reason,
