@@ -115,33 +115,16 @@ def _solve(li: IntArray, ri: IntArray, cost: FloatArray, miss_left: float, miss_
 def _solve_dense(
     li: IntArray, ri: IntArray, cost: FloatArray, miss_left: float, miss_right: float, sizes: tuple[int, int] | None
 ) -> BoolArray:
-    """A small non-trivial part as one dense augmented matrix for ``linear_sum_assignment``.
-
-    Each node is numbered by one of its edges (the last one with its label): ``e`` left slots
-    and ``e`` right slots, some unused. An unused slot can only take its dummy, which adds the
-    same constant to every matching, so the optimum is that of the compact problem.
-    """
-    e = len(cost)
-    slot = np.arange(e)
-    ls, rs = (
-        _representative(li, slot, None if sizes is None else sizes[0]),
-        _representative(ri, slot, None if sizes is None else sizes[1]),
-    )
-    m = np.empty((2 * e, 2 * e))
+    """A small non-trivial part as one dense augmented matrix for ``linear_sum_assignment``
+    (absent edges are infinite)."""
+    l_, nl = compact(li, None if sizes is None else sizes[0])
+    r_, nr = compact(ri, None if sizes is None else sizes[1])
+    m = np.empty((nl + nr, nr + nl))
     m.fill(np.inf)
-    m[ls, rs] = cost
-    m[slot, e + slot] = miss_left
-    m[e + slot, slot] = miss_right
-    m[e:, e:] = 0.0
+    m[l_, r_] = cost
+    left, right = np.arange(nl), np.arange(nr)
+    m[left, nr + left] = miss_left
+    m[nl + right, right] = miss_right
+    m[nl:, nr:] = 0.0
     _, cols = linear_sum_assignment(m)
-    return np.asarray(cols[ls] == rs)
-
-
-def _representative(labels: IntArray, slot: IntArray, size: int | None) -> IntArray:
-    """For each entry, the position of the last entry with its label, shape (k,)."""
-    if size is None:
-        ids, size = compact(labels)
-        labels = ids
-    table = np.empty(size, dtype=np.int64)
-    table[labels] = slot
-    return table[labels]
+    return np.asarray(cols[l_] == r_)

@@ -60,7 +60,7 @@ def ragged_ranges(lo: IntArray, hi: IntArray) -> tuple[IntArray, IntArray]:
     return owner, values
 
 
-def compact(labels: npt.ArrayLike) -> tuple[IntArray, int]:
+def compact(labels: npt.ArrayLike, size: int | None = None) -> tuple[IntArray, int]:
     """Number distinct labels 0 .. G-1 in increasing label order.
 
     Uses a counting table when the labels' span is small (no sort), else a sort.
@@ -69,6 +69,8 @@ def compact(labels: npt.ArrayLike) -> tuple[IntArray, int]:
     ----------
     labels
         (k,) integers.
+    size
+        When known, a bound with ``0 <= labels < size`` (the table is that long; no reductions).
 
     Returns
     -------
@@ -80,6 +82,12 @@ def compact(labels: npt.ArrayLike) -> tuple[IntArray, int]:
     a = np.asarray(labels).astype(np.int64, copy=False)
     if len(a) == 0:
         return np.zeros(0, dtype=np.int64), 0
+    if size is not None:
+        seen = np.zeros(size, dtype=np.bool_)
+        seen[a] = True
+        rank = seen.cumsum()
+        rank -= 1
+        return rank[a], int(rank[-1]) + 1
     lo = int(amin(a))
     span = int(amax(a)) - lo + 1
     if span <= 8 * len(a) + 1024:
