@@ -101,29 +101,18 @@ class AuditLog:
             fut.add_done_callback(_log_failure)
         return e
 
-    async def record_durable(
-        self,
-        actor: str,
-        action: str,
-        *,
-        role: str = "",
-        target: str = "",
-        reason: str = "",
-        outcome: str,
-        details: dict[str, Any] | None = None,
-    ) -> AuditEntry:
-        """Like :meth:`record`, returning once the entry is in the chain (at once without a database).
+    async def record_durable(self, entry: AuditEntry) -> AuditEntry:
+        """Record an :meth:`entry`, returning once it is in the chain (at once without a database).
 
         Raises
         ------
         Exception
             The chain could not store the entry (the database is away): the caller must not go on.
         """
-        e = self.entry(actor, action, role=role, target=target, reason=reason, outcome=outcome, details=details)
-        fut = self._publish(e)
+        fut = self._publish(entry)
         if fut is not None:
             await asyncio.wrap_future(fut)
-        return e
+        return entry
 
     def remember(self, entry: AuditEntry) -> None:
         """Show an entry already stored in the chain by someone else (e.g. in a revocation's transaction)."""

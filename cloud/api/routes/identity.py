@@ -25,12 +25,14 @@ async def resolve(body: IdentityResolve, rt: RuntimeDep, user: Resolver) -> dict
     found = await rt.trust.resolve(body.pseudonym)
     try:
         entry = await rt.audit.record_durable(
-            user.subject,
-            "identity.resolve",
-            role=user.role.value,
-            target=rt.trust.reference(body.pseudonym),
-            reason=body.reason,
-            outcome=found.outcome,
+            rt.audit.entry(
+                user.subject,
+                "identity.resolve",
+                role=user.role.value,
+                target=rt.trust.reference(body.pseudonym),
+                reason=body.reason,
+                outcome=found.outcome,
+            )
         )
     except Exception as exc:
         LOG.error("identity lookup refused: it could not be audited (%s)", exc)
