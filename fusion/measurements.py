@@ -145,6 +145,8 @@ def _known_class(cls: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
 def _positive(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """A contiguous copy of ``a`` with values that are not positive (NaN too) as 0."""
     out = a.astype(np.float32)
+    if len(out) and amin(out) >= 0.0:  # nothing to clip (a NaN compares false)
+        return out
     return np.fmax(out, np.float32(0.0), out=out)
 
 
@@ -257,8 +259,9 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[M
         R[1] = np.where(own, R[1], 0.0)
         R[2] = np.where(own, R[2], noise.position_var)
     conf = det["confidence"].astype(np.float32)
-    np.fmin(conf, np.float32(1.0), out=conf)  # NaN -> 1
-    np.maximum(conf, np.float32(0.0), out=conf)
+    if m and not (amin(conf) >= 0.0 and amax(conf) <= 1.0):  # NaN compares false
+        np.fmin(conf, np.float32(1.0), out=conf)  # NaN -> 1
+        np.maximum(conf, np.float32(0.0), out=conf)
     if noise.detection_weight != 1.0:
         conf *= np.float32(noise.detection_weight)
     lo, hi = (float(amin(block[0])), float(amax(block[0]))) if m else (0.0, 0.0)
