@@ -143,6 +143,9 @@ class Settings(BaseSettings):
         vehicle (and makes stored vault records unreadable).
     pseudonym_period_s
         Rotation period of the pseudonyms, s (a vehicle's pseudonym changes at each multiple).
+        Keep it once data is stored: a revocation finds a vehicle's past pseudonyms by the
+        current period (and secret), so changing either leaves older history unreachable to it
+        until retention removes it.
     retention
         Retention per kind of data (:class:`RetentionSettings`).
     signing_max_age_s
