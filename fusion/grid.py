@@ -55,9 +55,10 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
         return stack2(*near.nonzero())
     if n > m:
         return grid_pairs_xy(b, a, radius)[::-1]
-    x0, y0 = min(amin(a[0]), amin(b[0])), min(amin(a[1]), amin(b[1]))
-    ex = max(float(max(amax(a[0]), amax(b[0])) - x0), 1e-9)
-    ey = max(float(max(amax(a[1]), amax(b[1])) - y0), 1e-9)
+    both = np.concatenate((a, b), axis=1)
+    x0, y0 = amin(both[0]), amin(both[1])
+    ex = max(float(amax(both[0]) - x0), 1e-9)
+    ey = max(float(amax(both[1]) - y0), 1e-9)
     # a hair wider than the radius, so that rounding cannot put two points within it two
     # cells apart
     cell = float(radius) * (1.0 + 1e-6)
@@ -69,29 +70,31 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
     # as the points' cells below, so the farthest point's cell is inside)
     nx = int(ex * inv) + 3
     ny = int(ey * inv) + 3
-    origin = np.array([[x0], [y0]])
-    ka = _keys(a, origin, inv, nx)
+    both[0] -= x0
+    both[1] -= y0
+    key = _keys(both, inv, nx)
+    ka, kb = key[:n], key[n:]
     order = ka.argsort(kind="stable")
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     np.bincount(ka, minlength=nx * ny).cumsum(out=start[1:])
-    # three rows of the 3 x 3 block: contiguous keys (row y, columns x-1 .. x+1)
-    keys = (_keys(b, origin, inv, nx)[:, None] + _ROWS * nx).ravel()
+    # three rows of the 3 x 3 block: contiguous keys (row y, columns x-1 .. x+1), all points'
+    # row below, then their own row, then the row above
+    keys = (_ROWS * nx + kb).ravel()
     first = start[keys - 1]
     last = start[keys + 2]
     owner, pos = ragged_ranges(first, last)
-    owner //= 3
+    owner %= m
     return stack2(order[pos], owner)
 
 
-_ROWS = np.array([-1, 0, 1], dtype=np.int64)
+_ROWS = np.array([-1, 0, 1], dtype=np.int64)[:, None]
 
 
-def _keys(p: FloatArray, origin: FloatArray, inv: float, nx: int) -> IntArray:
-    """Cell key ``row * nx + column`` of (2, k) points, shape (k,), one cell in from the
-    border (offsets from the origin are non-negative, so truncation is the floor)."""
-    c = p - origin
-    c *= inv
-    cell = c.astype(np.int64)
+def _keys(offsets: FloatArray, inv: float, nx: int) -> IntArray:
+    """Cell key ``row * nx + column`` of (2, k) non-negative offsets from the origin (so
+    truncation is the floor), shape (k,), one cell in from the border; scales ``offsets``."""
+    offsets *= inv
+    cell = offsets.astype(np.int64)
     key: IntArray = cell[1] * nx
     key += cell[0]
     key += nx + 1
