@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -97,9 +97,12 @@ def build(scans: list[tuple[datetime.datetime, set[Any]]], q: float) -> MultiTar
 
 
 def run(
-    ticks: list[list[tuple[datetime.datetime, set[Any]]]], q: float
+    ticks: list[list[tuple[datetime.datetime, set[Any]]]],
+    q: float,
+    pause: Callable[[], None] | None = None,
+    every: int = 20,
 ) -> tuple[float, float, list[tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]]]:
-    """Track every tick.
+    """Track every tick; after every ``every`` ticks call ``pause`` (outside the timing).
 
     Returns
     -------
@@ -125,6 +128,8 @@ def run(
         xy = np.array([[float(tr.state_vector[0, 0]), float(tr.state_vector[2, 0])] for tr in listed])
         ids = np.array([numbers.setdefault(id(tr), len(numbers)) for tr in listed], dtype=np.int64)
         out.append((xy.reshape(-1, 2), ids))
+        if pause is not None and len(out) % every == 0:
+            pause()
     return spent, cpu, out
 
 
