@@ -42,6 +42,18 @@ def _sink_queue(handler: Callable[[aiomqtt.Message], None]) -> type[asyncio.Queu
     return _Sink
 
 
+def _raise_if_cancelling() -> None:
+    """Honour a cancellation that was swallowed on the way.
+
+    On Python 3.11, ``asyncio.wait_for`` (inside aiomqtt's QoS 1 publish and disconnect) loses a
+    cancellation when the awaited future completes at the same moment; a loop that goes on
+    would then wait forever (e.g. for ``connected``) and its task group would never exit.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 class IngestService:
     """MQTT ingest: subscribe to the uplinks, feed the pipeline, republish dead letters, reconnect.
 
@@ -221,6 +233,7 @@ class IngestService:
     async def _run(self) -> None:
         attempt = 0
         while True:
+            _raise_if_cancelling()
             try:
                 async with self._client_for_attempt() as client:
                     await self._subscribe(client)
@@ -270,6 +283,7 @@ class IngestService:
 
     async def _republish(self) -> None:
         while True:
+            _raise_if_cancelling()
             dl = await self._dlq.get()
             await self.connected.wait()
             client = self._client
