@@ -40,7 +40,7 @@ class MahalanobisGate:
         self.threshold = float(threshold)
         self.max_radius = float(max_radius)
 
-    def radii(self, x: FloatArray, P: FloatArray, meas: Measurements, scale: float = 1.0) -> FloatArray:
+    def radii(self, x: FloatArray, P: FloatArray, meas: Measurements, scale: float | FloatArray = 1.0) -> FloatArray:
         """Spatial half-width (m) of each track's gate against these measurements, shape (N,).
 
         Bounds ``sqrt(threshold * S_axis)`` over the measurements' covariances and time
@@ -64,7 +64,7 @@ class MahalanobisGate:
         return var_pos  # the half-widths
 
     def gate(
-        self, x: FloatArray, P: FloatArray, meas: Measurements, scale: float = 1.0
+        self, x: FloatArray, P: FloatArray, meas: Measurements, scale: float | FloatArray = 1.0
     ) -> tuple[IntArray, FloatArray, FloatArray]:
         """Gated pairs.
 
@@ -81,14 +81,15 @@ class MahalanobisGate:
         meas
             The ``m`` measurements.
         scale
-            Multiplies the threshold (a wider gate, e.g. to find detections near a track).
+            Multiplies the threshold (a wider gate, e.g. to find detections near a track): one
+            number, or one per track, shape (N,).
 
         Returns
         -------
         pairs
             (2, k) int64: row 0 track index, row 1 measurement index.
         d2
-            (k,) squared Mahalanobis distances, all ``<= threshold * scale``.
+            (k,) squared Mahalanobis distances, all within ``threshold * scale`` (the pair's track's).
         cost
             (k,) ``d^2 + ln det S`` of each pair.
         """
@@ -149,7 +150,8 @@ class MahalanobisGate:
         cross *= 2.0
         d2 -= cross
         d2 /= det
-        ok = (d2 <= self.threshold * scale).nonzero()[0]
+        limit = self.threshold * (scale if isinstance(scale, float) else scale[i])
+        ok = (d2 <= limit).nonzero()[0]
         d2 = d2[ok]
         return ij.take(ok, axis=1), d2, d2 + np.log(det[ok])
 

@@ -32,7 +32,7 @@ class Gate(Protocol):
     max_radius: float
 
     def gate(
-        self, x: FloatArray, P: FloatArray, meas: Measurements, scale: float = 1.0
+        self, x: FloatArray, P: FloatArray, meas: Measurements, scale: float | FloatArray = 1.0
     ) -> tuple[IntArray, FloatArray, FloatArray]: ...
 
 

@@ -191,13 +191,14 @@ class Tracker:
             self.stats["invalid_detections"] += invalid
         st = self.store
         # births are refused beside a confirmed track (the detection is its outlier or clutter):
-        # a small scene finds those pairs in the same pass as association's, a large one in a
-        # second pass over the unassigned detections only
+        # a small scene finds those pairs in the same pass as association's, with confirmed
+        # tracks' gates widened, a large one in a second pass over the unassigned detections only
         m = len(meas)
         one_pass = st.n * m <= ONE_PASS_PAIRS
-        scale = max(self.birth_exclusion, 1.0) if one_pass else 1.0
+        widen = one_pass and self.birth_exclusion > 1.0
+        scale: float | FloatArray = np.where(st.confirmed, self.birth_exclusion, 1.0) if widen else 1.0
         wide, d2, cost = self.gate.gate(st.x, st.P, meas, scale)
-        if scale > 1.0:
+        if widen:
             inside = (d2 <= self.gate.threshold).nonzero()[0]
             assigned = self.associator.associate(wide.take(inside, axis=1), cost[inside], meas.scan)
         else:
