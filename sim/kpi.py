@@ -173,6 +173,15 @@ def _pyplot() -> Any:
     return plt
 
 
+def _save(plt: Any, fig: Any, path: str | Path) -> Path:
+    fig.tight_layout()
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p)
+    plt.close(fig)
+    return p
+
+
 def corridor_positions(net: RoadNetwork, edges: Sequence[str]) -> tuple[dict[int, float], list[float]]:
     """Offsets along a corridor: lane index -> metres from the corridor start to the lane's start.
 
@@ -248,12 +257,7 @@ def plot_time_space(
     ax.set_ylabel("distance along the corridor (m)")
     ax.set_title(title or f"time-space diagram, {edges[0]} ... {edges[-1]}")
     fig.colorbar(sc, ax=ax, label="speed (m/s)")
-    fig.tight_layout()
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p)
-    plt.close(fig)
-    return p
+    return _save(plt, fig, path)
 
 
 def plot_delay_histogram(records: npt.NDArray[np.void], path: str | Path, *, title: str = "") -> Path:
@@ -274,9 +278,4 @@ def plot_delay_histogram(records: npt.NDArray[np.void], path: str | Path, *, tit
     ax.set_xlabel("delay against free flow (s)")
     ax.set_ylabel("vehicles")
     ax.set_title(title or "delay per trip")
-    fig.tight_layout()
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p)
-    plt.close(fig)
-    return p
+    return _save(plt, fig, path)

@@ -13,25 +13,13 @@ import numpy as np
 import numpy.typing as npt
 
 from roadnet.model import NORMAL, RoadNetwork
-from sim.demand.model import (
-    LANE_BEST,
-    LANE_FREE,
-    LANE_RANDOM,
-    POS_BASE,
-    POS_FREE,
-    POS_RANDOM,
-    Demand,
-    DemandBuilder,
-    concat,
-)
+from sim.demand.model import LANE_BEST, LANE_CODES, POS_BASE, POS_CODES, Demand, DemandBuilder, concat
 from sim.demand.routing import EdgeGraph, Router
 from sim.demand.vtypes import VTypes, default_vtypes
 
 I64 = npt.NDArray[np.int64]
 
 DEFAULT_SHARES: dict[str, float] = {"car": 0.85, "truck": 0.05, "robotaxi": 0.10}
-_POS = {"base": POS_BASE, "random": POS_RANDOM, "free": POS_FREE}
-_LANE = {"best": LANE_BEST, "random": LANE_RANDOM, "free": LANE_FREE}
 
 
 def _edges_for(net: RoadNetwork, g: EdgeGraph, bits: int) -> tuple[I64, I64, I64]:
@@ -139,8 +127,8 @@ def random_trips(
                     float(times[j]),
                     ti,
                     path,
-                    depart_lane=_LANE.get(depart_lane, LANE_BEST),
-                    depart_pos_kind=_POS.get(depart_pos, POS_BASE),
+                    depart_lane=LANE_CODES.get(depart_lane, LANE_BEST),
+                    depart_pos_kind=POS_CODES.get(depart_pos, POS_BASE),
                 )
             todo = np.array(left, dtype=np.int64)
         if len(todo):

@@ -41,6 +41,41 @@ SPEED_MAX: Final = 1
 SPEED_DESIRED: Final = 2
 SPEED_RANDOM: Final = 3
 
+#: SUMO attribute values -> codes (several names may share a code; the first is written back)
+LANE_CODES: Final[dict[str, int]] = {
+    "best": LANE_BEST,
+    "random": LANE_RANDOM,
+    "free": LANE_FREE,
+    "first": LANE_FIRST,
+    "allowed": LANE_FREE,
+}
+POS_CODES: Final[dict[str, int]] = {
+    "base": POS_BASE,
+    "random": POS_RANDOM,
+    "free": POS_FREE,
+    "last": POS_LAST,
+    "random_free": POS_FREE,
+    "first": POS_BASE,
+    "stop": POS_BASE,
+    "splitFront": POS_BASE,
+}
+SPEED_CODES: Final[dict[str, int]] = {
+    "max": SPEED_MAX,
+    "desired": SPEED_DESIRED,
+    "random": SPEED_RANDOM,
+    "speedLimit": SPEED_MAX,
+    "avg": SPEED_MAX,
+}
+
+
+def code_names(codes: dict[str, int]) -> dict[int, str]:
+    """code -> the SUMO value written for it (the first name of each code)."""
+    out: dict[int, str] = {}
+    for name, code in codes.items():
+        out.setdefault(code, name)
+    return out
+
+
 #: classes that carry an OBU by default
 CONNECTED_CLASSES: Final = frozenset({classes.BUS, classes.ROBOTAXI})
 

@@ -30,17 +30,10 @@ from roadnet.model import RoadNetwork
 from roadnet.sumo import read_sumocfg
 from sim.demand.model import (
     LANE_BEST,
-    LANE_FIRST,
-    LANE_FREE,
-    LANE_RANDOM,
-    POS_BASE,
-    POS_FREE,
-    POS_LAST,
+    LANE_CODES,
+    POS_CODES,
     POS_NUMBER,
-    POS_RANDOM,
-    SPEED_DESIRED,
-    SPEED_MAX,
-    SPEED_RANDOM,
+    SPEED_CODES,
     Demand,
     DemandBuilder,
 )
@@ -321,32 +314,21 @@ class RouteReader:
         """departLane/Pos/Speed, arrivalPos, line, speedFactor of a vehicle or flow element."""
         kw: dict[str, object] = {}
         dl = el.get("departLane", "first")
-        lanes = {"best": LANE_BEST, "random": LANE_RANDOM, "free": LANE_FREE, "allowed": LANE_FREE, "first": LANE_FIRST}
-        if dl in lanes:
-            kw["depart_lane"] = lanes[dl]
+        if dl in LANE_CODES:
+            kw["depart_lane"] = LANE_CODES[dl]
         elif dl.startswith("best"):
             kw["depart_lane"] = LANE_BEST
         else:
             kw["depart_lane"] = int(_num(el, "departLane", 0))
         dp = el.get("departPos", "base")
-        kinds = {"base": POS_BASE, "random": POS_RANDOM, "free": POS_FREE, "random_free": POS_FREE, "last": POS_LAST}
-        if dp in kinds:
-            kw["depart_pos_kind"] = kinds[dp]
-        elif dp in ("first", "stop", "splitFront"):
-            kw["depart_pos_kind"] = POS_BASE
+        if dp in POS_CODES:
+            kw["depart_pos_kind"] = POS_CODES[dp]
         else:
             kw["depart_pos_kind"] = POS_NUMBER
             kw["depart_pos"] = _num(el, "departPos", 0.0)
         ds = el.get("departSpeed", "0")
-        sk = {
-            "max": SPEED_MAX,
-            "speedLimit": SPEED_MAX,
-            "avg": SPEED_MAX,
-            "desired": SPEED_DESIRED,
-            "random": SPEED_RANDOM,
-        }
-        if ds in sk:
-            kw["depart_speed_kind"] = sk[ds]
+        if ds in SPEED_CODES:
+            kw["depart_speed_kind"] = SPEED_CODES[ds]
         elif ds == "last":
             kw["depart_speed"] = 0.0
         else:

@@ -9,20 +9,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 
 from roadnet.model import RoadNetwork
-from sim.demand.model import (
-    LANE_BEST,
-    LANE_FIRST,
-    LANE_FREE,
-    LANE_RANDOM,
-    POS_BASE,
-    POS_FREE,
-    POS_LAST,
-    POS_RANDOM,
-    SPEED_DESIRED,
-    SPEED_MAX,
-    SPEED_RANDOM,
-    Demand,
-)
+from sim.demand.model import LANE_CODES, POS_CODES, SPEED_CODES, Demand, code_names
 from sim.demand.vtypes import PARAMS
 
 _SUMO_ATTR = {
@@ -37,9 +24,9 @@ _SUMO_ATTR = {
     "sigma": "sigma",
     "speed_dev": "speedDev",
 }
-_LANE = {LANE_BEST: "best", LANE_RANDOM: "random", LANE_FREE: "free", LANE_FIRST: "first"}
-_POS = {POS_BASE: "base", POS_RANDOM: "random", POS_FREE: "free", POS_LAST: "last"}
-_SPEED = {SPEED_MAX: "max", SPEED_DESIRED: "desired", SPEED_RANDOM: "random"}
+_LANE = code_names(LANE_CODES)
+_POS = code_names(POS_CODES)
+_SPEED = code_names(SPEED_CODES)
 
 
 def write_routes(demand: Demand, net: RoadNetwork, path: str | Path) -> Path:

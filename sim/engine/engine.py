@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from roadnet import classes
+from roadnet.classes import BUS
 from roadnet.model import RoadNetwork
 from sim.demand.model import Demand
 from sim.demand.routing import EdgeGraph, Router
@@ -39,13 +39,16 @@ from sim.engine.movement import kinematics, move
 from sim.engine.parking import Parking
 from sim.engine.records import ARRIVED, RUNNING, STOP_EVENT_DTYPE, TRIP_DTYPE, WAITING
 from sim.engine.signals_fixed import FixedTimeSignals
-from sim.engine.state import R_STOP, Fleet
+from sim.engine.state import R_AMBER, R_CLOSED, R_LANE_END, R_RED, R_STOP, R_STOP_SIGN, Fleet
 from sim.engine.stops import build_stop_table, dwell_end, remap_stops
 from sim.engine.topology import Topology
 from sim.engine.truth import LaneGeometry
 from sim.interface import TRUTH_DTYPE
 
 log = logging.getLogger(__name__)
+
+#: planned stops at a fixed point, approached with a constant deceleration
+HARD_STOPS = np.array([R_RED, R_AMBER, R_STOP, R_STOP_SIGN, R_CLOSED])
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -54,16 +57,18 @@ B = npt.NDArray[np.bool_]
 #: engine parameters and their defaults (pass any as keyword to :class:`Engine`)
 DEFAULT_PARAMS: dict[str, float] = {
     "teleport_time": 300.0,  # s standing still (not at a planned stop) before a vehicle jumps ahead
+    "stuck_reroute": 60.0,  # s waiting at a lane end for a lane change before taking another route
     "time_gap": 1.0,  # s a yielding vehicle keeps from a prioritised foe
     # IDM time gap T = factor * the type's tau: 0.5 lets a queue discharge at about the rate of
     # SUMO's default (Krauss) model at 0.1 s steps (1.4 s vs 1.35 s per vehicle, measured)
     "time_gap_factor": 0.5,
-    "dawdle": 0.5,  # driver imperfection: positive accelerations scaled by 1 - dawdle*sigma*U(0,1)
+    "dawdle": 0.25,  # driver imperfection: positive accelerations scaled by 1 - dawdle*sigma*U(0,1)
     "horizon_min": 40.0,  # m looked ahead at standstill
     "horizon_max": 250.0,  # m looked ahead at most
     "depth": 8,  # lane ends looked past at most
     "lc_threshold": 0.3,  # m/s^2 gain needed for a discretionary lane change
     "lc_cooldown": 3.0,  # s between discretionary lane changes
+    "lc_every": 5,  # steps between two looks of one vehicle for a discretionary lane change
     "lc_lookahead": 1000.0,  # m: edges shorter than this are planned through when choosing lanes early
     "parking_target": 0.6,  # background occupancy of parking areas
     "parking_dwell": 1800.0,  # s mean background parking dwell
@@ -71,6 +76,14 @@ DEFAULT_PARAMS: dict[str, float] = {
     "queue_every": 1.0,  # s between queue-length samples
     "halt_speed": 0.1,  # m/s below which a vehicle counts as halted (stops, waiting)
 }
+
+
+def _table(dtype: np.dtype, n: int, **cols: npt.ArrayLike) -> npt.NDArray[np.void]:
+    """A structured array of ``n`` rows with the given columns (the others zero)."""
+    out = np.zeros(n, dtype=dtype)
+    for name, col in cols.items():
+        out[name] = col
+    return out
 
 
 class Engine:
@@ -100,7 +113,8 @@ class Engine:
     crossings
         (vehicle ids, connection indices, link mode) of the stop-line crossings of the last step.
     stats
-        Counters: inserted, arrived, teleports, emergency_brakes, lane_changes, steps, updates.
+        Counters: inserted, arrived, teleports, reroutes (gave up a lane change), emergency_brakes,
+        lane_changes, steps, updates.
     wall_seconds
         Wall-clock seconds spent in :meth:`step`.
     """
@@ -179,9 +193,20 @@ class Engine:
         self.max_queue = np.zeros(self.topo.n_lanes)
         self._next_queue = 0.0
         self.stats: dict[str, int] = {
-            k: 0 for k in ("inserted", "arrived", "teleports", "emergency_brakes", "lane_changes", "steps", "updates")
+            k: 0
+            for k in (
+                "inserted",
+                "arrived",
+                "teleports",
+                "reroutes",
+                "emergency_brakes",
+                "lane_changes",
+                "steps",
+                "updates",
+            )
         }
         self.wall_seconds = 0.0
+        self._routers: dict[tuple[int, tuple[int, ...]], Router] = {}
 
     # ================================================================== public API
     @property
@@ -243,9 +268,11 @@ class Engine:
             v0,
             threshold=self.params["lc_threshold"],
             cooldown=self.params["lc_cooldown"],
+            disc_turn=self.stats["steps"] % int(self.params["lc_every"]),
+            disc_every=int(self.params["lc_every"]),
         )
         f.lc_time += dt
-        coop_gap, coop_v = lc.coop_gap, lc.coop_v
+        coop_gap, coop_v, v_cap = lc.coop_gap, lc.coop_v, lc.v_cap
         if len(lc.rows):
             f.lane[lc.rows] = lc.lane
             f.s[lc.rows] = lc.s
@@ -260,6 +287,7 @@ class Engine:
             extra = f.n - n_before
             coop_gap = np.concatenate([coop_gap, np.full(extra, np.inf)])
             coop_v = np.concatenate([coop_v, np.zeros(extra)])
+            v_cap = np.concatenate([v_cap, np.full(extra, np.inf)])
             e = build_entries(f, topo)
             v0 = self._desired(f)
         # junctions and look-ahead
@@ -289,9 +317,8 @@ class Engine:
         )
         self.reg_eta = announce(topo, plan.reg_conn, plan.reg_eta)
         # accelerations and moves
-        a = self._accel(f, plan, v0, coop_gap, coop_v)
+        a = self._accel(f, plan, v0, coop_gap, coop_v, v_cap)
         limit = np.minimum(plan.gap, plan.obs)
-        limit = np.minimum(limit, coop_gap)
         v_new, ds, emergency = kinematics(f, a, limit, dt)
         f.acc = (v_new - f.v) / dt
         f.v = v_new
@@ -320,34 +347,41 @@ class Engine:
         position + planned dwells done), s, positive when late.
         """
         f = self.fleet
-        out = np.zeros(f.n, dtype=TRUTH_DTYPE)
         if f.n == 0:
-            return out
+            return np.zeros(0, dtype=TRUTH_DTYPE)
         topo = self.topo
         c = f.s - 0.5 * f.length
         back = (c < 0) & (f.prev_lane >= 0)
         ln = np.where(back, np.maximum(f.prev_lane, 0), f.lane)
         sc = np.where(back, topo.lane_len[np.maximum(f.prev_lane, 0)] + c, np.maximum(c, 0.0))
         x, y, h = self.geom.locate(ln, sc)
-        out["vehicle_id"] = self.demand.ids[f.vid]
-        out["x"], out["y"], out["heading"] = x, y, h
-        out["vx"], out["vy"] = f.v * np.cos(h), f.v * np.sin(h)
-        out["speed"] = f.v
-        out["accel"] = f.acc
-        out["lane"] = f.lane
-        out["s"] = f.s
-        out["length"] = f.length
-        out["width"] = f.width
-        out["cls"] = f.cls
-        out["bus_line"] = self.demand.line[f.vid]
-        out["connected"] = f.connected
-        bus = f.cls == classes.BUS
+        dev = np.zeros(f.n)
+        bus = f.cls == BUS
         if bus.any():
             gpos = np.maximum(topo.lane_goff[f.lane] + f.s, 0.0)
             ff = self._tt_cum[f.rpos] - self._tt_cum[f.rstart] + gpos / topo.lane_speed[f.lane]
             sched = self.demand.depart[f.vid] + ff + self.rec_dwell_done[f.vid]
-            out["schedule_dev"] = np.where(bus, self.t - sched, 0.0)
-        return out
+            dev = np.where(bus, self.t - sched, 0.0)
+        return _table(
+            TRUTH_DTYPE,
+            f.n,
+            vehicle_id=self.demand.ids[f.vid],
+            x=x,
+            y=y,
+            vx=f.v * np.cos(h),
+            vy=f.v * np.sin(h),
+            speed=f.v,
+            heading=h,
+            accel=f.acc,
+            lane=f.lane,
+            s=f.s,
+            length=f.length,
+            width=f.width,
+            cls=f.cls,
+            bus_line=self.demand.line[f.vid],
+            schedule_dev=dev,
+            connected=f.connected,
+        )
 
     def set_speed_advice(self, vehicle_ids: Iterable[str], speed_mps: npt.ArrayLike, until_t: npt.ArrayLike) -> int:
         """Cap the desired speed of vehicles until a time (an OBU's driver complying with advice).
@@ -405,7 +439,7 @@ class Engine:
         self._replace_route(i, new)
         return True
 
-    def connected(self, share: float, classes_: set[int] | None = None) -> int:
+    def connected(self, share: float, classes: set[int] | None = None) -> int:
         """Choose the OBU carriers (see :meth:`Demand.set_connected`); applies to running vehicles too.
 
         Returns
@@ -413,7 +447,7 @@ class Engine:
         int
             The number of connected vehicles in the demand.
         """
-        n = self.demand.set_connected(share, classes_, seed=self.seed)
+        n = self.demand.set_connected(share, classes, seed=self.seed)
         self.fleet.connected = self.demand.connected[self.fleet.vid]
         return n
 
@@ -457,29 +491,31 @@ class Engine:
     def records(self) -> npt.NDArray[np.void]:
         """Trip records of every demand vehicle, shape (N,), ``sim.engine.records.TRIP_DTYPE``."""
         d = self.demand
-        n = len(d)
-        out = np.zeros(n, dtype=TRIP_DTYPE)
-        out["vehicle_id"] = d.ids
-        out["cls"] = d.cls
-        out["line"] = d.line
-        out["connected"] = d.connected
-        out["status"] = self.rec_status
-        out["depart_sched"] = d.depart
-        out["depart"] = self.rec_depart
-        out["arrival"] = self.rec_arrival
-        out["duration"] = self.rec_arrival - self.rec_depart
-        out["free_flow_s"] = self.rec_ff
-        out["delay_s"] = out["duration"] - self.rec_ff
-        out["dwell_plan_s"] = self.rec_dwell_plan
-        out["route_length_m"] = self.rec_len
         dist = self.rec_dist.copy()
         f = self.fleet
         dist[f.vid] += f.odo
-        out["distance_m"] = dist
-        out["stops"] = self.rec_stops
-        out["waiting_s"] = self.rec_wait
-        out["teleports"] = self.rec_tele
-        return out
+        duration = self.rec_arrival - self.rec_depart
+        return _table(
+            TRIP_DTYPE,
+            len(d),
+            vehicle_id=d.ids,
+            cls=d.cls,
+            line=d.line,
+            connected=d.connected,
+            status=self.rec_status,
+            depart_sched=d.depart,
+            depart=self.rec_depart,
+            arrival=self.rec_arrival,
+            duration=duration,
+            free_flow_s=self.rec_ff,
+            delay_s=duration - self.rec_ff,
+            dwell_plan_s=self.rec_dwell_plan,
+            route_length_m=self.rec_len,
+            distance_m=dist,
+            stops=self.rec_stops,
+            waiting_s=self.rec_wait,
+            teleports=self.rec_tele,
+        )
 
     def stop_events(self) -> npt.NDArray[np.void]:
         """Every dwell at a planned stop so far, ``sim.engine.records.STOP_EVENT_DTYPE``."""
@@ -513,7 +549,7 @@ class Engine:
         out: F64 = np.where(adv, np.minimum(v0, np.maximum(f.adv_v, 0.5)), v0)
         return out
 
-    def _accel(self, f: Fleet, plan: Plan, v0: F64, coop_gap: F64, coop_v: F64) -> F64:
+    def _accel(self, f: Fleet, plan: Plan, v0: F64, coop_gap: F64, coop_v: F64, v_cap: F64) -> F64:
         s0, T, am, b = f.min_gap, f.tau, f.accel, f.decel
         v = f.v
         a = idm_accel(v, v0, plan.gap, plan.v_lead, s0=s0, T=T, a_max=am, b=b)
@@ -521,9 +557,21 @@ class Engine:
         if obs.any():
             g_o = np.where(obs, plan.obs + f.min_gap - 0.5, np.inf)
             a = np.minimum(a, idm_accel(v, v0, g_o, np.zeros(f.n), s0=s0, T=T, a_max=am, b=b))
+            # stopping at a fixed point (red, amber, stop, closure): the IDM brakes late and softly
+            # near standstill, so once the constant deceleration that stops 0.3 m before the point
+            # is noticeable, apply it (not for yielding and keep-clear stops, which come and go)
+            hard = obs & np.isin(plan.reason, HARD_STOPS)
+            room = np.where(hard, plan.obs - 0.3, np.inf)
+            need = np.where(room > 0.05, v * v / (2.0 * np.maximum(room, 0.05)), v / self.dt)
+            a = np.where(hard & (need > 0.6 * b), np.minimum(a, -need), a)
         coop = np.isfinite(coop_gap)
         if coop.any():
-            a = np.minimum(a, idm_accel(v, v0, coop_gap, coop_v, s0=s0, T=T, a_max=am, b=b))
+            # courtesy to a merging vehicle: at most a comfortable deceleration
+            a_c = idm_accel(v, v0, coop_gap, coop_v, s0=s0, T=T, a_max=am, b=b)
+            a = np.minimum(a, np.maximum(a_c, -b))
+        slow = v > v_cap
+        if slow.any():
+            a = np.where(slow, np.minimum(a, np.maximum(v_cap - v, -f.decel)), a)
         lim = np.isfinite(plan.lim_d) & (v > plan.lim_v)
         if lim.any():
             vl = np.where(lim, plan.lim_v, 0.0)
@@ -724,6 +772,10 @@ class Engine:
         standing = (f.v < halt) & ~dwelling
         f.wait = np.where(standing, f.wait + dt, 0.0)
         self.rec_wait[f.vid[standing]] += dt
+        stuck = (f.blocked == R_LANE_END) & (f.wait > self.params["stuck_reroute"])
+        if stuck.any():
+            for i in np.flatnonzero(stuck).tolist():
+                self._reroute_stuck(i)
         jam = f.wait > self.params["teleport_time"]
         if jam.any():
             self._teleport(np.flatnonzero(jam), arrived)
@@ -785,6 +837,40 @@ class Engine:
         start = int(self.demand.route_offsets[vid])
         ff = float(self._tt_cum[st.ridx[q]] - self._tt_cum[start])
         return float(self.demand.depart[vid]) + ff + float(self.rec_dwell_done[vid])
+
+    def _router(self, grp: int) -> Router:
+        key = (grp, tuple(self._edge_blocked.tolist()))
+        r = self._routers.get(key)
+        if r is None:
+            r = Router(self.graph, self.topo.perm_bits[grp], blocked=key[1])
+            self._routers[key] = r
+        return r
+
+    def _reroute_stuck(self, i: int) -> None:
+        """A vehicle waiting long at a lane end for a lane change gives up: it takes a connection
+        its lane has and a new shortest route from there (as a driver would)."""
+        f = self.fleet
+        topo = self.topo
+        lane = int(f.lane[i])
+        g = int(f.grp[i])
+        dest = int(self.routes[f.rend[i] - 1])
+        here = int(self.routes[f.rpos[i]])
+        best: list[int] | None = None
+        cost = np.inf
+        r = self._router(g)
+        for c in np.flatnonzero(topo.conn_from == lane).tolist():
+            if not (topo.conn_ok[g, c] and topo.lane_ok[g, topo.conn_to[c]]):
+                continue
+            path = r.route(int(topo.conn_to_edge[c]), dest)
+            if path is None:
+                continue
+            tt = self.graph.free_flow_time(path)
+            if tt < cost:
+                best, cost = path, tt
+        if best is not None:
+            self._replace_route(i, [here, *best])
+            f.wait[i] = 0.0
+            self.stats["reroutes"] += 1
 
     def _teleport(self, rows: I64, arrived: B) -> None:
         """Move vehicles stuck too long to the start of a later route edge with room."""

@@ -15,22 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sim.demand.model import (
-    LANE_BEST,
-    LANE_FIRST,
-    LANE_FREE,
-    LANE_RANDOM,
-    POS_BASE,
-    POS_FREE,
-    POS_LAST,
-    POS_NUMBER,
-    POS_RANDOM,
-    SPEED_DESIRED,
-    SPEED_MAX,
-    SPEED_NUMBER,
-    SPEED_RANDOM,
-    Demand,
-)
+from sim.demand import model as dm
 from sim.engine.leaders import Entries
 from sim.engine.topology import Topology
 
@@ -51,7 +36,7 @@ class Inserted:
 
 def try_insert(
     cand: I64,
-    demand: Demand,
+    demand: dm.Demand,
     topo: Topology,
     e: Entries,
     routes0: I64,
@@ -101,11 +86,11 @@ def try_insert(
         ln = np.where(has, first + k, 0)
         L = topo.lane_len[ln]
         pos = np.where(
-            pk == POS_NUMBER,
+            pk == dm.POS_NUMBER,
             np.where(demand.depart_pos[cand] < 0, L + demand.depart_pos[cand], demand.depart_pos[cand]),
-            np.where((pk == POS_RANDOM) | (pk == POS_FREE), length + u * np.maximum(L - length, 0.0), length),
+            np.where((pk == dm.POS_RANDOM) | (pk == dm.POS_FREE), length + u * np.maximum(L - length, 0.0), length),
         )
-        pos = np.where((pk == POS_BASE) | (pk == POS_LAST), np.minimum(length, L), np.minimum(pos, L))
+        pos = np.where((pk == dm.POS_BASE) | (pk == dm.POS_LAST), np.minimum(length, L), np.minimum(pos, L))
         lane_pos[:, k] = pos
         usable = has & ((allowed_mask >> k) & 1 == 1) & lane_open[ln]
         jl, okl = e.first_at_or_after(ln, pos - 1e-6)
@@ -122,10 +107,10 @@ def try_insert(
     cnt = lane_ok.sum(axis=1)
     rank = np.cumsum(lane_ok, axis=1) - 1
     rnd = np.argmax(lane_ok & (rank == np.floor(u * cnt).astype(np.int64)[:, None]), axis=1)
-    kk = np.where(dl == LANE_BEST, np.where(no_want, free_choice, choose), 0)
-    kk = np.where(dl == LANE_FREE, free_choice, kk)
-    kk = np.where(dl == LANE_FIRST, first_ok, kk)
-    kk = np.where(dl == LANE_RANDOM, rnd, kk)
+    kk = np.where(dl == dm.LANE_BEST, np.where(no_want, free_choice, choose), 0)
+    kk = np.where(dl == dm.LANE_FREE, free_choice, kk)
+    kk = np.where(dl == dm.LANE_FIRST, first_ok, kk)
+    kk = np.where(dl == dm.LANE_RANDOM, rnd, kk)
     kk = np.where(dl >= 0, dl, kk)
     valid = (kk < nl) & lane_ok[np.arange(n), np.minimum(kk, topo.max_lanes - 1)]
     kk = np.minimum(kk, topo.max_lanes - 1)
@@ -135,9 +120,9 @@ def try_insert(
     L = topo.lane_len[lane]
     vdes = np.minimum(params["vmax"], params["sf"] * topo.lane_speed[lane])
     sk = demand.depart_speed_kind[cand]
-    v = np.where(sk == SPEED_NUMBER, demand.depart_speed[cand], vdes)
-    v = np.where(sk == SPEED_RANDOM, u * vdes, v)
-    v = np.where((sk == SPEED_MAX) | (sk == SPEED_DESIRED), vdes, v)
+    v = np.where(sk == dm.SPEED_NUMBER, demand.depart_speed[cand], vdes)
+    v = np.where(sk == dm.SPEED_RANDOM, u * vdes, v)
+    v = np.where((sk == dm.SPEED_MAX) | (sk == dm.SPEED_DESIRED), vdes, v)
     v = np.clip(v, 0.0, vdes)
     # the leader: enough room at the chosen speed
     jl, okl = e.first_at_or_after(lane, pos - 1e-6)

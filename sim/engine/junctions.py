@@ -7,10 +7,12 @@ their first internal lane (the conflict check). The conflict check uses SUMO's r
 - a *yielding* link (``g``, unsignalised ``m``, after stopping at ``s``) waits while a foe it must
   respect (``response``) has announced an arrival earlier than its own time to clear the conflict
   area plus a time gap; vehicles announce arrivals (:func:`announce`) when they plan to pass;
-- any link waits while a vehicle of a conflicting link (``foes``) is inside the conflict area;
+- any link waits while a vehicle of a conflicting link (``foes``) is inside the junction and has
+  not yet cleared the point where the two paths cross;
 - a link whose exit lane has a standing queue reaching back to its start waits (keep clear).
 
-Signals: ``r``/``u`` stop; ``y`` stops when the vehicle can brake comfortably, except a vehicle
+Signals: ``r``/``u`` stop; ``y`` stops when the vehicle can brake comfortably (and keeps
+stopping once it began), except a vehicle
 already waiting at the line to turn across traffic, which may clear on amber; ``G`` has priority.
 """
 
@@ -52,7 +54,8 @@ class JunctionView:
         (C,) earliest announced arrival, s from now, of the foes the connection yields to
         (``response``) and of its tie-break foes (conflicting, neither yields).
     foe_occ
-        (C,) a vehicle of a conflicting connection is inside the conflict area.
+        (C,) a vehicle of a conflicting connection is inside the junction and has not yet cleared
+        the point where the paths cross.
     room
         (L,) metres free at the start of each group lane before its standing queue.
     """
@@ -64,20 +67,27 @@ class JunctionView:
     room: F64
 
 
-def occupancy(f: Fleet, topo: Topology) -> B:
-    """(C,) True where a vehicle is inside the connection's conflict area (front or tail)."""
-    occ = np.zeros(topo.n_conns, dtype=np.bool_)
+def occupancy(f: Fleet, topo: Topology) -> F64:
+    """(C,) how far along each connection's internal lanes the rearmost vehicle inside its conflict
+    area has its back, m (inf: nobody inside); tails hanging back from the exit lane count."""
+    back = np.full(topo.n_conns, np.inf)
     inz = topo.lane_in_zone[f.lane]
-    occ[topo.int_conn[f.lane[inz]]] = True
+    ln = f.lane[inz]
+    np.minimum.at(back, topo.int_conn[ln], topo.lane_chain_off[ln] + f.s[inz] - f.length[inz])
     pl = f.prev_lane
     tail = (pl >= 0) & (f.s < f.length)
     tail &= topo.lane_in_zone[np.maximum(pl, 0)]
-    occ[topo.int_conn[pl[tail]]] = True
-    return occ
+    c = topo.int_conn[pl[tail]]
+    np.minimum.at(back, c, topo.conn_vialen[c] + f.s[tail] - f.length[tail])
+    return back
 
 
-def junction_view(topo: Topology, modes: I64 | None, reg_eta: F64, occ: B, room: F64) -> JunctionView:
-    """Combine link modes, the last step's announced arrivals and the occupancy."""
+def junction_view(topo: Topology, modes: I64 | None, reg_eta: F64, occ_back: F64, room: F64) -> JunctionView:
+    """Combine link modes, the last step's announced arrivals and the occupancy.
+
+    A connection counts as blocked by a foe's vehicle until that vehicle's back has passed the
+    point where the two paths cross (plus 1 m).
+    """
     mode = topo.conn_default.copy()
     sig = topo.conn_glink >= 0
     if modes is not None and len(modes):
@@ -88,7 +98,7 @@ def junction_view(topo: Topology, modes: I64 | None, reg_eta: F64, occ: B, room:
     tie_eta = np.full(topo.n_conns, np.inf)
     np.minimum.at(tie_eta, topo.tie_a, reg_eta[topo.tie_b])
     foe_occ = np.zeros(topo.n_conns, dtype=np.bool_)
-    foe_occ[topo.foe_a[occ[topo.foe_b]]] = True
+    foe_occ[topo.foe_a[occ_back[topo.foe_b] < topo.foe_cp + 1.0]] = True
     return JunctionView(mode, foe_eta, tie_eta, foe_occ, room)
 
 
@@ -105,6 +115,7 @@ def decide(
     prev_block: I64,
     at_wait: B,
     time_gap: float,
+    signal_only: B | None = None,
 ) -> I64:
     """(n,) why each vehicle must stop at its decision point (R_* code; 0 = it may pass).
 
@@ -135,11 +146,15 @@ def decide(
     stop = line & (mode == M_STOP)
     halted = (dist < 3.0) & (v < 0.3)
     r[red] = R_RED
-    r[amber & can_stop & ~sneak] = R_AMBER
+    # a vehicle that began to stop for this amber keeps stopping while it physically can
+    committed = (prev_block == R_AMBER) & (v * v <= 2.0 * 9.0 * np.maximum(dist - 0.3, 0.0))
+    r[amber & (can_stop | committed) & ~sneak] = R_AMBER
     r[stop & ~halted & (r == 0)] = R_STOP_SIGN
     yielding = np.where(at_wait, mode != M_PRIORITY, (mode == M_YIELD) | (stop & halted) | sneak)
     zone_here = at_wait | ~cont
     free = r == 0
+    if signal_only is not None:
+        zone_here = zone_here & ~signal_only
     check = free & zone_here
     if check.any():
         leave = time_to_cover(dist + topo.conn_zone_len[c] + length, v, accel, vmax)
@@ -148,6 +163,8 @@ def decide(
     to = topo.conn_to[c]
     need = np.minimum(length + 1.0, topo.lane_len[to] - 0.1)
     clear_here = at_wait | ~cont
+    if signal_only is not None:
+        clear_here = clear_here & ~signal_only
     r[(r == 0) & clear_here & (jv.room[to] < need)] = R_CLEAR
     return r
 

@@ -3,9 +3,11 @@
 *Mandatory*: a vehicle on a lane from which its next route edge (or its next stop) cannot be
 reached moves one lane towards the nearest lane that can; it accepts tighter gaps and harder
 braking of the new follower as it nears the lane end, and when it is urgent the would-be
-follower slows to open a gap (cooperation). *Discretionary*: a vehicle moves to a neighbouring
-lane when its IDM acceleration there exceeds the current one by a threshold and the move is safe
-(MOBIL with politeness 0). A change is instantaneous, keeps the relative position on the edge,
+follower slows to open a gap (cooperation). *Strategic*: a vehicle moves early, when safe,
+towards the lanes its route can stay on longest. *Discretionary*: a vehicle moves to a
+neighbouring preferred lane (or, to pass a standing vehicle such as a dwelling bus, any lane its
+route can continue from) when its IDM acceleration there exceeds the current one by a threshold
+and the move is safe (MOBIL with politeness 0). A change is instantaneous, keeps the relative position on the edge,
 and two vehicles never move into the same gap in one step.
 """
 
@@ -32,7 +34,8 @@ class LaneChanges:
     """The result of one step: rows that change, their new lane and position; cooperation.
 
     ``coop_gap``/``coop_v`` (R,) are a virtual leader (a vehicle waiting to merge in front) for the
-    vehicles asked to open a gap (inf / 0 elsewhere).
+    vehicles asked to open a gap (inf / 0 elsewhere); ``v_cap`` (R,) a speed an urgent merger
+    slows to so that the vehicle beside it in the target lane gets ahead (inf elsewhere).
     """
 
     rows: I64
@@ -41,6 +44,7 @@ class LaneChanges:
     mandatory: B
     coop_gap: F64
     coop_v: F64
+    v_cap: F64
 
 
 def wanted_lanes(f: Fleet, topo: Topology, route_want: I64, stops: StopTable, edge_closed: I64) -> tuple[I64, I64]:
@@ -72,8 +76,13 @@ def lane_changes(
     *,
     threshold: float = 0.3,
     cooldown: float = 3.0,
+    disc_turn: int = 0,
+    disc_every: int = 1,
 ) -> LaneChanges:
     """Decide this step's lane changes (see the module docstring).
+
+    Discretionary changes are weighed for the vehicles with ``vid % disc_every == disc_turn``
+    only (each vehicle every ``disc_every`` steps), which spreads their cost.
 
     ``route_want`` / ``route_pref`` (P,) are the lanes a route needs at each position and the
     lanes it can stay on for longer (strategic changes move there early, when safe).
@@ -81,7 +90,10 @@ def lane_changes(
     R = f.n
     coop_gap = np.full(R, np.inf)
     coop_v = np.zeros(R)
-    empty = LaneChanges(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool), coop_gap, coop_v)
+    v_cap = np.full(R, np.inf)
+    empty = LaneChanges(
+        np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool), coop_gap, coop_v, v_cap
+    )
     if R == 0:
         return empty
     lane = f.lane
@@ -101,7 +113,12 @@ def lane_changes(
     s_dir = topo.dir_lut[pref, idx]
     s_tb = np.left_shift(1, np.clip(idx + s_dir, 0, 62))
     strat &= ((allowed & s_tb) != 0) & (((want & s_tb) != 0) | (to_end > 100.0))
-    disc = ok & ~must & ~strat & (f.lc_time >= cooldown) & (to_end > 20.0) & (f.v > 0.5)
+    disc = ok & ~must & ~strat & (f.lc_time >= cooldown) & (to_end > 20.0)
+    # leaving the preferred lanes is for passing a standing vehicle (a dwelling bus) only
+    _, gap_c, v_c = same_group_leader(e)
+    blocked_ahead = (gap_c < 30.0) & (v_c < 1.0) & (to_end > 30.0)
+    if disc_every > 1:
+        disc &= f.vid % disc_every == disc_turn
     rows_l: list[I64] = []
     tgt_l: list[I64] = []
     kind_l: list[I64] = []
@@ -114,7 +131,7 @@ def lane_changes(
         t = idx + step
         inside = (t >= 0) & (t < topo.edge_nlanes[topo.lane_edge[lane]])
         tb = np.left_shift(1, np.maximum(t, 0))
-        good = disc & inside & ((allowed & tb) != 0) & (((pref & tb) != 0) | (((want & tb) != 0) & (to_end > 100.0)))
+        good = disc & inside & ((allowed & tb) != 0) & (((pref & tb) != 0) | (((want & tb) != 0) & blocked_ahead))
         dr = np.flatnonzero(good)
         rows_l.append(dr)
         tgt_l.append(t[dr])
@@ -150,7 +167,6 @@ def lane_changes(
     )
     s0, T, am, b = f.min_gap[rows], f.tau[rows], f.accel[rows], f.decel[rows]
     a_new = idm_accel(v, v0[rows], gap_l, v_l, s0=s0, T=T, a_max=am, b=b)
-    _, gap_c, v_c = same_group_leader(e)
     a_cur = idm_accel(v, v0[rows], gap_c[rows], v_c[rows], s0=s0, T=T, a_max=am, b=b)
     urg = urgency[rows]
     b_safe = np.where(is_m, f.decel[rows] * (0.4 + 0.6 * urg), np.where(kind == 1, 1.5, 1.0))
@@ -172,11 +188,23 @@ def lane_changes(
         closer = cg < coop_gap[cf]
         coop_gap[cf[closer]] = cg[closer]
         coop_v[cf[closer]] = v[coop][closer]
+    # an urgent merger blocked by the vehicle beside it falls in behind it: it slows down below a
+    # moving one, and does not drive up alongside a standing one (which may need its lane)
+    beside = is_m & ~safe & (urg > 0.5) & okl & (gap_l < min_gap_need)
+    moving = beside & (v_l >= 0.5)
+    if moving.any():
+        np.minimum.at(v_cap, rows[moving], np.maximum(v_l[moving] - 2.0, 0.0))
+    standing = beside & (v_l < 0.5) & (gap_l >= 0.0)
+    if standing.any():
+        sr = rows[standing]
+        closer = gap_l[standing] < coop_gap[sr]
+        coop_gap[sr[closer]] = gap_l[standing][closer]
+        coop_v[sr[closer]] = 0.0
     sw_rows, sw_tl, sw_s = _swaps(e, f, rows, tl, is_m & ~accept, okl, jl, gap_l, okf, jf, gap_f)
     # one change per vehicle (the better of two discretionary targets), one per gap
     a_rows, a_tl, a_s, a_m, a_gain = rows[accept], tl[accept], s_new[accept], is_m[accept], gain[accept]
     if len(a_rows) == 0:
-        return LaneChanges(sw_rows, sw_tl, sw_s, np.ones(len(sw_rows), dtype=np.bool_), coop_gap, coop_v)
+        return LaneChanges(sw_rows, sw_tl, sw_s, np.ones(len(sw_rows), dtype=np.bool_), coop_gap, coop_v, v_cap)
     order = np.lexsort((-a_gain, ~a_m, a_rows))
     first = np.r_[True, a_rows[order][1:] != a_rows[order][:-1]]
     pick = order[first]
@@ -196,6 +224,7 @@ def lane_changes(
         np.concatenate([a_m[keep], np.ones(len(sw_rows), dtype=np.bool_)]),
         coop_gap,
         coop_v,
+        v_cap,
     )
 
 

@@ -170,7 +170,9 @@ def look_ahead(
     d_end = topo.lane_len[cur_g] - gpos
     r = f.rpos.copy()
     need = lead < 0
-    act = need & (d_end < horizon) & ~dwelling
+    # vehicles behind a leader take the decision at their own stop line too (the light may turn
+    # while the leader crosses), but look no further
+    act = (d_end < horizon) & ~dwelling
     registered = np.zeros(R, dtype=np.bool_)
     n_routes = len(routes)
     for k in range(depth):
@@ -221,12 +223,13 @@ def look_ahead(
             f.blocked[sel],
             wait,
             time_gap,
+            ~need[sel],
         )
         why[~go] = 0
         blocked = why > 0
         _min_obs(plan, sel[blocked], de[blocked], why[blocked])
         # announce the arrival at the first conflict area ahead
-        zone = go & ~blocked & (wait | ~topo.conn_cont[cc]) & ~registered[sel]
+        zone = go & ~blocked & (wait | ~topo.conn_cont[cc]) & ~registered[sel] & need[sel]
         if zone.any():
             z = sel[zone]
             plan.reg_conn[z] = cc[zone]

@@ -186,6 +186,7 @@ class Topology:
         # ------------------------------------------------------------ modes of unsignalised links
         resp_any = np.zeros(C, dtype=np.bool_)
         self._pairs(net)
+        self._conflict_points(net)
         resp_any[self.yield_a] = True
         st = np.array([_CONN_MODE.get(s, -1) for s in net.conn_state], dtype=np.int64).reshape(C)
         self.conn_default: I64 = np.where(st >= 0, st, np.where(resp_any, M_YIELD, M_PRIORITY))
@@ -276,6 +277,57 @@ class Topology:
         self.yield_a, self.yield_b = cat(ya), cat(yb)
         self.tie_a, self.tie_b = cat(ta), cat(tb)
         self.foe_a, self.foe_b = cat(fa), cat(fb)
+
+    def _conflict_points(self, net: RoadNetwork) -> None:
+        """Where each foe's path meets a connection's path.
+
+        ``foe_cp[k]`` = metres along connection ``foe_b[k]``'s internal lanes (from their start, in
+        SUMO lengths) to the first point where they cross connection ``foe_a[k]``'s internal lanes;
+        the whole length where the paths do not cross (a merge). ``lane_chain_off`` (L,) is each
+        internal lane's start along its connection's internal lanes.
+        """
+        import shapely
+
+        L, C = self.n_lanes, self.n_conns
+        self.lane_chain_off: F64 = np.zeros(L)
+        vo = net.conn_via_offsets
+        chains: list[object] = []
+        geo_len = np.zeros(C)
+        for c in range(C):
+            vias = net.conn_via_lanes[vo[c] : vo[c + 1]]
+            if len(vias):
+                starts = np.concatenate([[0.0], np.cumsum(self.lane_len[vias])[:-1]])
+                own = self.int_conn[vias] == c
+                self.lane_chain_off[vias[own]] = starts[own]
+                pts = np.concatenate([net.lane_shape(int(v)) for v in vias])
+            else:
+                pts = np.zeros((0, 2))
+            if len(pts) >= 2:
+                line = shapely.LineString(pts)
+                chains.append(line)
+                geo_len[c] = line.length
+            else:
+                chains.append(None)
+        self.foe_cp: F64 = self.conn_vialen[self.foe_b].copy()
+        if len(self.foe_a) == 0:
+            return
+        la = np.array([chains[a] for a in self.foe_a.tolist()], dtype=object)
+        lb = np.array([chains[b] for b in self.foe_b.tolist()], dtype=object)
+        ok = np.array([x is not None and y is not None for x, y in zip(la, lb, strict=True)], dtype=np.bool_)
+        idx = np.flatnonzero(ok)
+        if len(idx) == 0:
+            return
+        inter = shapely.intersection(la[idx], lb[idx])
+        coords, which = shapely.get_coordinates(inter, return_index=True)
+        if len(coords) == 0:
+            return
+        along = shapely.line_locate_point(lb[idx][which], shapely.points(coords))
+        first = np.full(len(idx), np.inf)
+        np.minimum.at(first, which, along)
+        b = self.foe_b[idx]
+        scale = np.where(geo_len[b] > 0, self.conn_vialen[b] / np.maximum(geo_len[b], 1e-9), 1.0)
+        cp = np.where(np.isfinite(first), first * scale, self.conn_vialen[b])
+        self.foe_cp[idx] = np.minimum(cp, self.conn_vialen[b])
 
     # ------------------------------------------------------------------ lookups
     def pair_index(self, e_from: I64, e_to: I64) -> I64:
