@@ -75,16 +75,20 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
     key = _keys(both, inv, nx)
     ka, kb = key[:n], key[n:]
     order = ka.argsort(kind="stable")
-    start = np.zeros(nx * ny + 1, dtype=np.int64)
-    np.bincount(ka, minlength=nx * ny).cumsum(out=start[1:])
+    # start[k + 1] = number of points of ``a`` in cells before k, as a step function of the
+    # sorted keys (one repeat: a cumulative sum over every cell costs more when most are empty)
+    sk = ka.take(order)
+    steps = np.empty(n + 1, dtype=np.int64)
+    steps[0] = sk[0] + 2
+    np.subtract(sk[1:], sk[:-1], out=steps[1:n])
+    steps[n] = nx * ny - sk[n - 1]
+    start = np.arange(n + 1).repeat(steps)
     # three rows of the 3 x 3 block: contiguous keys (row y, columns x-1 .. x+1), all points'
     # row below, then their own row, then the row above
     keys = (_ROWS * nx + kb).ravel()
-    first = start[keys - 1]
-    last = start[keys + 2]
-    owner, pos = ragged_ranges(first, last)
+    owner, pos = ragged_ranges(start.take(keys), start[3:].take(keys))
     owner %= m
-    return stack2(order[pos], owner)
+    return stack2(order.take(pos), owner)
 
 
 _ROWS = np.array([-1, 0, 1], dtype=np.int64)[:, None]
