@@ -281,6 +281,17 @@ class Sensors:
                 i, j = i[keep], j[keep]
         return i, j
 
+    def in_view(self, x: F64, y: F64) -> B:
+        """(N,) True for the points (x, y, m, (N,) each) inside some sensor's field of view.
+
+        The same geometry as a capture (range, sector or polygon), without the detection draw:
+        what the roadside could see, for scoring the picture against the ground truth.
+        """
+        out = np.zeros(len(x), dtype=np.bool_)
+        _, j = self._pairs(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), np.ones(self.n, bool))
+        out[j] = True
+        return out
+
     def _new_ids(self, sensor: I64) -> npt.NDArray[np.uint32]:
         """Fresh local ids for objects of ``sensor`` (N,), consecutive per sensor."""
         if len(sensor) == 0:

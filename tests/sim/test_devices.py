@@ -155,6 +155,9 @@ def test_sector_and_polygon_fields_of_view() -> None:
     # the 90 degree sector looking east sees (50, 10) and (5, 5), not (50, 60) nor (-50, 0)
     assert by_sensor[0] == [5.0, 50.0]
     assert by_sensor[1] == [5.0]
+    # the same geometry without a capture: what some sensor could see
+    assert s.in_view(tr["x"], tr["y"]).tolist() == [True, False, False, True]
+    assert s.in_view(np.zeros(0), np.zeros(0)).shape == (0,)
 
 
 def test_latency_delays_delivery_and_clock_offset_shifts_stamps() -> None:
