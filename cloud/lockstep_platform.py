@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from control import ControlConfig, ControlService, LaneStateEstimator, Picture
 from control.config import StrategyName
 from roadnet import RoadNetwork
 from sim.interface import Decisions, Observations, Platform
+
+if TYPE_CHECKING:
+    from fusion import PictureState
 
 LOG = logging.getLogger("xiangjiang.cloud.lockstep")
 PICTURES = ("truth", "fused")
@@ -58,6 +61,31 @@ def control_config(options: dict[str, Any]) -> ControlConfig:
     )
 
 
+class FusedPicture:
+    """What the field platform sees in lock-step: fusion's tracker on each tick's detections and
+    BSMs, then fusion's traffic picture (signals from the tick's SPaT, for its events).
+
+    Shared by the ``picture="fused"`` platform and the accuracy scoring (``xj fusion score``).
+    Fusion is imported on first use, so truth-picture runs do not load it.
+    """
+
+    def __init__(self, net: RoadNetwork) -> None:
+        from fusion import Picture as FusionPicture
+        from fusion import Tracker
+
+        self.net = net
+        self.tracker = Tracker()
+        self.picture = FusionPicture(net)
+
+    def update(self, obs: Observations) -> PictureState:
+        """The picture at ``obs.t`` (its ``tracks`` are the tracker's confirmed tracks)."""
+        from fusion import link_states
+
+        tracks = self.tracker.step(obs.t, obs.detections, obs.reports)
+        signals = link_states(self.net, {s.junction_id: s.link_state for s in obs.spat if s.link_state})
+        return self.picture.update(obs.t, tracks, signals)
+
+
 class LockstepPlatform:
     """Picture + control for one lock-step run; see the module docstring."""
 
@@ -69,8 +97,7 @@ class LockstepPlatform:
             raise ValueError(f"unknown picture {self.picture_kind!r}: choose truth or fused")
         self.control = ControlService(net, control_config(options))
         self.lanes = LaneStateEstimator(net)
-        self._tracker: Any = None
-        self._fused: Any = None
+        self._fused: FusedPicture | None = None
         self.ticks = 0
         self._warned = False
 
@@ -82,15 +109,9 @@ class LockstepPlatform:
         return Picture(t=obs.t, lanes=lanes, vehicles=obs.reports, parking=list(obs.parking))
 
     def _fused_picture(self, obs: Observations) -> Picture:
-        from fusion import Picture as FusionPicture
-        from fusion import Tracker, link_states
-
-        if self._tracker is None:
-            self._tracker = Tracker()
-            self._fused = FusionPicture(self.net)
-        tracks = self._tracker.step(obs.t, obs.detections, obs.reports)
-        signals = link_states(self.net, {s.junction_id: s.link_state for s in obs.spat if s.link_state})
-        state = self._fused.update(obs.t, tracks, signals)
+        if self._fused is None:
+            self._fused = FusedPicture(self.net)
+        state = self._fused.update(obs)
         edge_tt = np.asarray(state.edges["travel_time"], dtype=np.float64)
         return Picture(t=obs.t, lanes=state.lanes, vehicles=obs.reports, parking=list(obs.parking), edge_tt=edge_tt)
 
