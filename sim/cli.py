@@ -30,6 +30,7 @@ import math
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
@@ -238,23 +239,28 @@ class _Outputs:
 # ---------------------------------------------------------------------------- run
 
 
-class _Progress:
-    """A rich progress bar over simulated time (updated every few ticks)."""
+class SimProgress:
+    """A rich progress bar over simulated time (updated every few ticks), as an ``on_tick`` hook.
 
-    def __init__(self, until: float, enabled: bool, label: str) -> None:
+    ``note``, when given, is called at each update for a further column (e.g. a live score).
+    """
+
+    def __init__(self, until: float, enabled: bool, label: str, note: Callable[[], str] | None = None) -> None:
         self.until = until
+        self.note = note
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             TextColumn("{task.completed:>7.0f}/{task.total:.0f} s"),
             TextColumn("{task.fields[vehicles]:>6} veh"),
             TextColumn("{task.fields[rate]}"),
+            TextColumn("{task.fields[note]}"),
             TimeElapsedColumn(),
             console=Console(stderr=True),
             disable=not enabled,
             transient=False,
         )
-        self.task = self.progress.add_task(label, total=until, vehicles=0, rate="")
+        self.task = self.progress.add_task(label, total=until, vehicles=0, rate="", note="")
         self.t0 = time.perf_counter()
         self.t_sim0: float | None = None
         self.n = 0
@@ -266,11 +272,12 @@ class _Progress:
         if self.n % 10 == 0:
             wall = time.perf_counter() - self.t0
             rate = f"x{(t - self.t_sim0) / wall:.1f}" if wall > 0 else ""
-            self.progress.update(self.task, completed=t, vehicles=len(truth), rate=rate)
+            note = self.note() if self.note is not None else ""
+            self.progress.update(self.task, completed=t, vehicles=len(truth), rate=rate, note=note)
 
 
 def _run_lockstep(
-    engine: Any, devices: FieldDevices, platform: Platform | None, until: float, hooks: list[Any], progress: _Progress
+    engine: Any, devices: FieldDevices, platform: Platform | None, until: float, hooks: list[Any], progress: SimProgress
 ) -> RunResult:
     def on_tick(t: float, tick: Tick, truth: Any) -> None:
         for h in hooks:
@@ -282,7 +289,7 @@ def _run_lockstep(
 
 
 def _run_realtime(
-    engine: Any, devices: FieldDevices, args: argparse.Namespace, until: float, hooks: list[Any], progress: _Progress
+    engine: Any, devices: FieldDevices, args: argparse.Namespace, until: float, hooks: list[Any], progress: SimProgress
 ) -> RunResult:
     from sim.realtime import RealtimeRunner
 
@@ -339,7 +346,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     epoch_ns = scn.epoch_ns if args.mode == "lockstep" else now_ns() - round(float(engine.t) * 1e9)
     devices = FieldDevices(net, scn.devices, epoch_ns=epoch_ns, seed=seed, t0=float(engine.t))
     outputs = _Outputs(engine, net, truth_out=args.truth_out, plots=args.plots)
-    progress = _Progress(float(engine.t) + until, not args.no_progress, f"{scn.name} ({args.mode})")
+    progress = SimProgress(float(engine.t) + until, not args.no_progress, f"{scn.name} ({args.mode})")
     end = float(engine.t) + until
     if args.mode == "lockstep":
         result = _run_lockstep(engine, devices, platform, end, outputs.hooks(), progress)
