@@ -4,6 +4,7 @@ from fusion.assignment import assign
 from fusion.association import GNNAssociator
 from fusion.attributes import AttributeVoter
 from fusion.deleter import MissDeleter
+from fusion.evaluate import Scorecard, tracks_from_truth
 from fusion.events import EVENT_DTYPE, EventRules
 from fusion.gating import CHI2_2D_999, MahalanobisGate
 from fusion.grid import grid_pairs
@@ -37,6 +38,7 @@ __all__ = [
     "Picture",
     "PictureState",
     "QueueRule",
+    "Scorecard",
     "TrackStore",
     "Tracker",
     "assign",
@@ -44,4 +46,5 @@ __all__ = [
     "grid_pairs",
     "link_states",
     "queue_error",
+    "tracks_from_truth",
 ]

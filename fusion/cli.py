@@ -1,4 +1,5 @@
-"""``xj fusion replay``: replay recorded detections (CSV) or MQTT traffic (capture) through fusion.
+"""``xj fusion replay``: replay recorded detections (CSV) or MQTT traffic (capture) through fusion;
+``xj fusion score``: score the fused picture against the simulator's ground truth (:mod:`cloud.fusion_score`).
 
 See :mod:`fusion.replay` for the CSV formats and :mod:`fusion.capture` for the capture format.
 """
@@ -6,9 +7,11 @@ See :mod:`fusion.replay` for the CSV formats and :mod:`fusion.capture` for the c
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Final
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -25,6 +28,9 @@ from fusion.replay import (
 )
 from fusion.tracker import Tracker
 from roadnet import MapError, RoadNetwork, load_any
+
+#: The module that runs a scenario and scores fusion on it (fusion itself does not know the simulator)
+SCORE_PLUGIN: Final = "cloud.fusion_score"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -53,6 +59,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--sigma", type=float, default=1.0, help="position noise of rows without covariance, m (default 1)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.set_defaults(func=_replay)
+    sc = fsub.add_parser(
+        "score",
+        help="run a scenario in lock-step and score the fused picture against the simulator's ground truth",
+        description=(
+            "GOSPA (c=10 m, p=2, alpha=2) over time over all and over observable vehicles, ID switches, the "
+            "connected vehicles' identity on their tracks, per-lane queue-length error. Writes score.json and "
+            "score.png in --out."
+        ),
+    )
+    sc.add_argument("scenario", metavar="SCENARIO", help="scenario TOML file or SUMO .sumocfg")
+    sc.add_argument("--until", type=float, metavar="S", help="simulated seconds to run (default: the scenario's)")
+    sc.add_argument("--seed", type=int, metavar="N", help="random seed (default: the scenario's)")
+    sc.add_argument("--out", type=Path, default=Path("fusion-score"), metavar="DIR", help="output directory")
+    sc.add_argument("--quiet", action="store_true", help="no progress bar")
+    sc.set_defaults(func=_score)
+
+
+def _score(args: argparse.Namespace) -> int:
+    """``xj fusion score``: the run needs the simulator, which the platform (``cloud``) wires in."""
+    try:
+        mod = importlib.import_module(SCORE_PLUGIN)
+    except ModuleNotFoundError as exc:
+        return _error(f"xj fusion score needs the simulator and the platform wiring ({SCORE_PLUGIN}): {exc}")
+    return int(mod.cmd_score(args))
 
 
 def _error(msg: str) -> int:
