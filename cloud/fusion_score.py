@@ -166,11 +166,11 @@ def _print(report: dict[str, Any], written: list[Path]) -> None:
 
     rows = [
         (
-            "GOSPA observable: mean / RMS per vehicle",
+            "GOSPA observable: mean / RMS per veh",
             f"{f(g['covered']['mean_m'], ' m')} / {f(g['covered']['rms_per_vehicle_m'], ' m')}",
         ),
         (
-            "GOSPA all: mean / RMS per vehicle",
+            "GOSPA all: mean / RMS per veh",
             f"{f(g['all']['mean_m'], ' m')} / {f(g['all']['rms_per_vehicle_m'], ' m')}",
         ),
         ("position RMS of tracked vehicles", f(g["covered"]["localisation_rms_m"], " m")),
@@ -180,15 +180,15 @@ def _print(report: dict[str, Any], written: list[Path]) -> None:
         ),
         ("false tracks per tick", f(g["covered"]["false_per_tick"])),
         (
-            "ID switches: total (held / after a gap), per vehicle",
+            "ID switches (held / after gap), per veh",
             f"{ids['total']} ({ids['while_held']} / {ids['after_gap']}), {f(ids['per_vehicle'], '', 3)} "
             f"of {ids['vehicles']}",
         ),
         (
-            "connected identity share (vehicles ever)",
+            "connected: identity share (ever)",
             f"{f(ident['share'], '', 3)} ({f(ident['vehicles_share_ever'], '', 3)})",
         ),
-        ("queue error: mean / p95 (samples)", f"{f(q['mae_m'], ' m')} / {f(q['p95_m'], ' m')} ({q['samples']})"),
+        ("queue error: mean / p95 (lane-ticks)", f"{f(q['mae_m'], ' m')} / {f(q['p95_m'], ' m')} ({q['samples']})"),
     ]
     table = Table(show_header=False, box=None)
     for k, v in rows:

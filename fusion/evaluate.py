@@ -272,6 +272,8 @@ class Scorecard:
             for k in np.flatnonzero(self._conn).tolist()
         }
         inv = 1.0 / self.p
+        dt = float(np.median(np.diff(s["t"]))) if len(self.ticks) > 1 else float("nan")
+        tracked_minutes = self._assigned * dt / 60.0
         return {
             "ticks": len(self.ticks),
             "sim_seconds": float(s["t"][-1] - s["t"][0]) if len(self.ticks) > 1 else 0.0,
@@ -303,6 +305,7 @@ class Scorecard:
                 "after_gap": self.identity.switches - self._held_switches,
                 "vehicles": vehicles,
                 "per_vehicle": _ratio(self.identity.switches, vehicles),
+                "per_tracked_minute": _ratio(self.identity.switches, tracked_minutes),
             },
             "identity": {
                 "share": _ratio(float(self._conn_ok.sum()), float(self._conn.sum())),

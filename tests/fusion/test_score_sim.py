@@ -71,6 +71,7 @@ def test_few_identity_switches(summary: dict[str, Any]) -> None:
     ids = summary["id_switches"]
     assert ids["vehicles"] > 30
     assert ids["per_vehicle"] < 0.25
+    assert ids["per_tracked_minute"] < 0.3
     assert ids["while_held"] <= 0.05 * ids["vehicles"]
 
 
@@ -146,5 +147,12 @@ def test_scorecard_on_a_hand_made_tick() -> None:
     tracks["track_id"][0] = 7  # a's track replaced under it: a switch while held
     card.add(0.1, truth, np.arange(3), [True, False, True], tracks)
     out = card.summary()
-    assert out["id_switches"] == {"total": 1, "while_held": 1, "after_gap": 0, "vehicles": 2, "per_vehicle": 0.5}
+    assert out["id_switches"] == {
+        "total": 1,
+        "while_held": 1,
+        "after_gap": 0,
+        "vehicles": 2,
+        "per_vehicle": 0.5,
+        "per_tracked_minute": pytest.approx(1 / (4 * 0.1 / 60)),  # 4 vehicle-ticks of 0.1 s assigned
+    }
     assert out["identity"]["share"] == 1.0 and out["identity"]["by_class"] == {"robotaxi": 1.0}
