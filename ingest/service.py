@@ -15,6 +15,7 @@ from paho.mqtt.client import MQTT_CLEAN_START_FIRST_ONLY
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from ingest import fastread
 from ingest.backoff import Backoff
 from ingest.batch import Batch
 from ingest.deadletter import DEADLETTER_TOPIC, DeadLetter
@@ -235,7 +236,9 @@ class IngestService:
         while True:
             _raise_if_cancelling()
             try:
-                async with self._client_for_attempt() as client:
+                client = self._client_for_attempt()
+                fastread.install(client._client, self._on_publish)
+                async with client:
                     await self._subscribe(client)
                     self._client = client
                     self.connects += 1
@@ -264,11 +267,14 @@ class IngestService:
                 self.logger.error("ingest: broker refused subscription %s: %s", sub, ", ".join(failed))
 
     def _on_message(self, msg: aiomqtt.Message) -> None:
+        """A message paho parsed (QoS 1/2; QoS 0 ones come through :meth:`_on_publish` directly)."""
+        payload = msg.payload if isinstance(msg.payload, bytes) else str(msg.payload).encode()
+        self._on_publish(msg.topic.value, payload)
+
+    def _on_publish(self, topic: str, payload: bytes) -> None:
         try:
-            topic = msg.topic.value
             if topic.startswith(self._own_prefix):
                 return
-            payload = msg.payload if isinstance(msg.payload, bytes) else str(msg.payload).encode()
             self.pipeline.feed(topic, payload, self.clock())
         except Exception:  # never let one message take the connection down
             self.logger.exception("ingest: message handler failed")
