@@ -4,6 +4,7 @@ publisher (commands, advisories, RSU broadcasts) with its per-message counters."
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -11,8 +12,7 @@ import socket
 from typing import Any
 
 import aiomqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+import paho.mqtt.client as mqtt
 
 from cloud.metrics import Counter
 from cloud.settings import Settings
@@ -147,20 +147,22 @@ class Publisher:
             with contextlib.suppress(aiomqtt.MqttError):
                 await client.__aexit__(None, None, None)
 
-    def properties(self, basis_ns: int) -> Properties | None:
-        """MQTT 5 user property ``xj-basis-ns``: sender time of the newest input behind a decision."""
-        if not self.v5 or basis_ns <= 0:
-            return None
-        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        props.UserProperty = [("xj-basis-ns", str(basis_ns))]
-        return props
+    def properties(self, basis_ns: int) -> bytes:
+        """The PUBLISH properties of a tick's downlinks, encoded (MQTT 5 only, else empty): the
+        user property ``xj-basis-ns``, sender time of the newest input behind the decisions."""
+        if not self.v5:
+            return b""
+        if basis_ns <= 0:
+            return b"\x00"
+        body = b"\x26" + _utf8(b"xj-basis-ns") + _utf8(str(basis_ns).encode())
+        return _varint(len(body)) + body
 
     async def publish(self, messages: list[tuple[str, str, bytes]], basis_ns: int = 0) -> int:
         """Publish ``(channel, topic, payload)`` triples at QoS 0; returns how many went out.
 
-        All of a tick's messages are handed to the client in one go (``gather``): awaiting them
-        one by one would let every incoming message queued meanwhile be processed between two
-        downlinks of the same tick.
+        A tick's messages are encoded here as MQTT PUBLISH packets (the properties once for all)
+        and handed to the client's outgoing queue as one buffer, written at once: one socket
+        write per tick instead of a task, a paho message, its properties and a write per message.
         """
         client = self._client
         if not messages or client is None:
@@ -168,23 +170,40 @@ class Publisher:
                 self.errors.inc(len(messages), "not_connected")
             return 0
         props = self.properties(basis_ns)
-        results = await asyncio.gather(
-            *(client.publish(topic, payload, qos=0, properties=props) for _, topic, payload in messages),
-            return_exceptions=True,
-        )
-        n = 0
-        failed: BaseException | None = None
-        for (channel, _, _), r in zip(messages, results, strict=True):
-            if isinstance(r, BaseException):
-                failed = r
-                self.errors.inc(1, "publish")
-            else:
-                self.sent.inc(1, channel)
-                n += 1
-        if isinstance(failed, aiomqtt.MqttError):
-            LOG.warning("publisher: %s; reconnecting", failed)
+        buf = b"".join(publish_packet(t, payload, props) for _, t, payload in messages)
+        paho_client = client._client
+        rc = paho_client._packet_queue(0, buf, 0, 0)  # command 0: paho only writes the bytes
+        if rc == mqtt.MQTT_ERR_SUCCESS:
+            rc = paho_client.loop_write()
+        if rc != mqtt.MQTT_ERR_SUCCESS:
+            self.errors.inc(len(messages), "publish")
+            LOG.warning("publisher: %s; reconnecting", mqtt.error_string(rc))
             self._client = None
             self._lost.set()
-        elif failed is not None:
-            raise failed
-        return n
+            return 0
+        for channel, n in collections.Counter(c for c, _, _ in messages).items():
+            self.sent.inc(n, channel)
+        return len(messages)
+
+
+def _varint(n: int) -> bytes:
+    """MQTT variable byte integer."""
+    out = bytearray()
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | 0x80 if n else b)
+        if not n:
+            return bytes(out)
+
+
+def _utf8(b: bytes) -> bytes:
+    """MQTT string: 2-byte big-endian length, then the bytes."""
+    return len(b).to_bytes(2, "big") + b
+
+
+def publish_packet(topic: str, payload: bytes, props: bytes = b"") -> bytes:
+    """One MQTT PUBLISH packet at QoS 0 (no retain); ``props`` is the encoded property block
+    (MQTT 5, length included) or empty (3.1.1)."""
+    t = topic.encode()
+    n = 2 + len(t) + len(props) + len(payload)
+    return b"\x30" + _varint(n) + len(t).to_bytes(2, "big") + t + props + payload
