@@ -114,6 +114,7 @@ class ControlService:
         self._stage_key: list[tuple[int, int, float] | None] = [None] * n
         self._intent = np.full(n, np.nan)
         self._pred_cache: dict[int, tuple[tuple[Any, ...], Prediction]] = {}
+        self._spat_cache: dict[int, tuple[Prediction, int, pb.Spat]] = {}
         self._windows: dict[int, tuple[float, float]] = {}
         self._glosa_t = -math.inf
         self.stats: Counter[str] = Counter()
@@ -342,13 +343,20 @@ class ControlService:
 
     # ------------------------------------------------------------------ published views
     def spat(self, now: float) -> list[pb.Spat]:
-        """Predicted SPaT of every tracked controller (for ``rsu/{id}/spat/down`` and the API)."""
+        """Predicted SPaT of every tracked controller (for ``rsu/{id}/spat/down`` and the API).
+
+        A controller's message is the same object while its prediction holds: read it, do not change it.
+        """
         out = []
         for t in range(len(self.plans)):
             p = self.prediction(t, now)
             tr = self.tracker.tracked[t]
             if p is not None and tr is not None:
-                out.append(spat_message(p, tr.mode or pb.CONTROL_MODE_CLOUD))
+                mode = tr.mode or pb.CONTROL_MODE_CLOUD
+                hit = self._spat_cache.get(t)
+                if hit is None or hit[0] is not p or hit[1] != mode:  # a prediction held: its message too
+                    hit = self._spat_cache[t] = (p, mode, spat_message(p, mode))
+                out.append(hit[2])
         return out
 
     def nearest_free(self, lat: float, lon: float, k: int = 3, *, now: float | None = None) -> list[ParkingOption]:
