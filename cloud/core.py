@@ -35,7 +35,8 @@ class TickResult:
     basis_t
         Sender time of the newest input of the tick, s since the epoch (NaN when none).
     stage_s
-        Wall time per stage, s: ``fusion``, ``picture``, ``control``.
+        Wall time per stage, s: ``fusion``, ``picture``, ``control``, and ``spat`` when the tick
+        made the SPaT.
     """
 
     picture: Picture
@@ -87,26 +88,35 @@ class PlatformCore:
         spat: Mapping[str, pb.Spat],
         parking: Mapping[str, pb.ParkingStatus],
         priority_requests: Sequence[pb.PriorityRequest] = (),
+        *,
+        with_spat: bool = True,
     ) -> TickResult:
-        """Run fusion, the picture and control for the inputs of one tick at time ``t`` (s)."""
+        """Run fusion, the picture and control for the inputs of one tick at time ``t`` (s).
+
+        ``with_spat`` False leaves ``rsu_spat`` empty, for the caller to fill with
+        :meth:`rsu_spat` once the decisions are out (the live pipeline: SPaT is not on the
+        advisories' path).
+        """
         c0 = time.perf_counter()
         tracks = self.tracker.step(t, detections, reports)
         c1 = time.perf_counter()
         picture = self.picture_builder.build(t, tracks, spat, parking)
         c2 = time.perf_counter()
         commands, advisories = self.decider.decide(t, picture, spat, priority_requests)
-        predict = getattr(self.decider, "spat", None)
-        rsu_spat = predict(t) if callable(predict) else list(spat.values())
         c3 = time.perf_counter()
+        stage_s = {"fusion": c1 - c0, "picture": c2 - c1, "control": c3 - c2}
+        rsu_spat = []
+        if with_spat:
+            rsu_spat = self.rsu_spat(t, spat)
+            stage_s["spat"] = time.perf_counter() - c3
         self.ticks += 1
-        return TickResult(
-            picture,
-            commands,
-            advisories,
-            rsu_spat,
-            newest_input(detections, reports),
-            {"fusion": c1 - c0, "picture": c2 - c1, "control": c3 - c2},
-        )
+        return TickResult(picture, commands, advisories, rsu_spat, newest_input(detections, reports), stage_s)
+
+    def rsu_spat(self, t: float, spat: Mapping[str, pb.Spat]) -> list[pb.Spat]:
+        """SPaT for the RSUs at ``t`` (s): control's predictions when it makes them, else the
+        controllers' own ``spat`` of this tick."""
+        predict = getattr(self.decider, "spat", None)
+        return list(predict(t)) if callable(predict) else list(spat.values())
 
 
 def empty_tracks() -> StructArray:

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Self
 
@@ -46,7 +46,7 @@ class PipelineMetrics:
         self.tick_seconds = reg.histogram("xj_tick_seconds", "Wall time of one tick (fusion+picture+control).")
         self.stage_seconds = {
             s: reg.histogram(f"xj_{s}_seconds", f"Wall time of the {s} stage per tick.")
-            for s in ("fusion", "picture", "control")
+            for s in ("fusion", "picture", "control", "spat")
         }
         self.publish_seconds = reg.histogram(
             "xj_publish_seconds", "Wall time to hand a tick's decisions to the broker."
@@ -74,10 +74,20 @@ class SpatThrottle:
     def __init__(self, period_s: float = 1.0) -> None:
         self.period_s = period_s
         self._last: dict[str, tuple[bytes, float]] = {}
+        self._seen: dict[str, tuple[pb.Spat, bytes]] = {}
+
+    def _key(self, s: pb.Spat) -> bytes:
+        """What a change is judged by: the groups and the phase (the same message object: its key)."""
+        seen = self._seen.get(s.junction_id)
+        if seen is not None and seen[0] is s:
+            return seen[1]
+        key = b"".join(g.SerializeToString(deterministic=True) for g in s.groups) + bytes([s.phase_index & 0xFF])
+        self._seen[s.junction_id] = (s, key)
+        return key
 
     def due(self, s: pb.Spat, now: float) -> bool:
         """Whether ``s`` should go out now (remembers it when it does)."""
-        key = b"".join(g.SerializeToString(deterministic=True) for g in s.groups) + bytes([s.phase_index & 0xFF])
+        key = self._key(s)
         last = self._last.get(s.junction_id)
         if last is not None and last[0] == key and now - last[1] < self.period_s:
             return False
@@ -85,15 +95,11 @@ class SpatThrottle:
         return True
 
 
-def downlinks(
-    result: TickResult,
-    seq: int,
-    rsu_of: Callable[[str], str],
-    spat_due: Callable[[pb.Spat], bool],
-    address: Callable[[str], str | None] | None = None,
+def decision_downlinks(
+    result: TickResult, seq: int, address: Callable[[str], str | None] | None = None
 ) -> list[tuple[str, str, bytes]]:
     """Encode a tick's decisions as ``(channel, topic, payload)``: commands to controllers,
-    advisories to vehicles, and the SPaT that is due to each junction's RSU.
+    advisories to vehicles.
 
     ``address`` maps the pseudonym control addressed to the vehicle's real id (its topic, and the
     id in the advisory it receives); an advisory it cannot address (the vehicle is gone or
@@ -112,7 +118,15 @@ def downlinks(
             a.vehicle_id = real
         env = envelope(PLATFORM_SENDER, seq, advisory=a)
         out.append(("advisory", topic("obu", a.vehicle_id, "advisory", "down"), env.SerializeToString()))
-    for s in result.rsu_spat:
+    return out
+
+
+def spat_downlinks(
+    spats: Iterable[pb.Spat], seq: int, rsu_of: Callable[[str], str], spat_due: Callable[[pb.Spat], bool]
+) -> list[tuple[str, str, bytes]]:
+    """Encode the SPaT that is due to each junction's RSU as ``(channel, topic, payload)``."""
+    out: list[tuple[str, str, bytes]] = []
+    for s in spats:
         if spat_due(s):
             env = envelope(PLATFORM_SENDER, seq, spat=s)
             out.append(("spat", topic("rsu", rsu_of(s.junction_id), "spat", "down"), env.SerializeToString()))
@@ -243,7 +257,13 @@ class LivePipeline:
         c0 = time.perf_counter()
         try:
             result = self.core.tick(
-                batch.t, batch.detections, batch.reports, batch.spat, batch.parking, batch.priority_requests
+                batch.t,
+                batch.detections,
+                batch.reports,
+                batch.spat,
+                batch.parking,
+                batch.priority_requests,
+                with_spat=False,
             )
         except Exception:
             m.tick_errors.inc(1, "core")
@@ -254,28 +274,44 @@ class LivePipeline:
             m.stage_seconds[stage].observe(s)
         if self.trust is not None:
             scrub_revoked(result, self.trust)
+        self._seq += 1
         await self._publish(result)
+        # the SPaT after the decisions: vehicles and controllers do not wait for it
+        s0 = time.perf_counter()
+        try:
+            result.rsu_spat = self.core.rsu_spat(batch.t, batch.spat)
+        except Exception:
+            m.tick_errors.inc(1, "spat")
+            LOG.exception("tick: SPaT prediction failed")
+        m.stage_seconds["spat"].observe(time.perf_counter() - s0)
+        await self._publish(result, spat=True)
         self._account(batch, result)
         return result
 
-    async def _publish(self, result: TickResult) -> None:
+    async def _publish(self, result: TickResult, *, spat: bool = False) -> None:
+        """Publish the tick's commands and advisories, or (``spat``) its SPaT for the RSUs."""
         m = self.metrics
-        self._seq += 1
         try:
-            now = result.picture.t
-            address = self.trust.identities.real_id if self.trust is not None else None
-            msgs = downlinks(result, self._seq, self.rsu_of, lambda s: self._spat.due(s, now), address)
+            if spat:
+                now = result.picture.t
+                msgs = spat_downlinks(result.rsu_spat, self._seq, self.rsu_of, lambda s: self._spat.due(s, now))
+            else:
+                address = self.trust.identities.real_id if self.trust is not None else None
+                msgs = decision_downlinks(result, self._seq, address)
         except Exception:
             m.tick_errors.inc(1, "encode")
             LOG.exception("tick: encoding decisions failed")
             return
-        unaddressed = len(result.advisories) - sum(1 for c, _, _ in msgs if c == "advisory")
-        if unaddressed:
-            m.publish_errors.inc(unaddressed, "unknown_vehicle")
+        if not spat:
+            unaddressed = len(result.advisories) - sum(1 for c, _, _ in msgs if c == "advisory")
+            if unaddressed:
+                m.publish_errors.inc(unaddressed, "unknown_vehicle")
         basis = result.basis_t
         basis_ns = int(basis * 1e9) if math.isfinite(basis) else 0
         p0 = time.perf_counter()
         sent = await self.publisher.publish(msgs, basis_ns)
+        if spat:
+            return
         m.publish_seconds.observe(time.perf_counter() - p0)
         if sent and basis_ns and (result.commands or result.advisories):
             m.latency.observe(time.time() - basis)
