@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from cloud.citysim import CityModel
-from cloud.fielddevices import perception_payload, seen
+from cloud.fielddevices import Seen, perception_payload, seen
 from proto import envelope, pb, topic, units
 from roadnet.model import RoadNetwork
 
@@ -102,6 +102,7 @@ class DesignLoad:
         self.rng = np.random.default_rng(seed)
         self._stop = threading.Event()
         self._seq: dict[str, int] = {}
+        self._now: _Period | None = None
 
     def warm(self, seconds: float = 240.0) -> int:
         """Fill the city by simulating ``seconds`` ahead (fast); returns the vehicles on the map."""
@@ -144,56 +145,73 @@ class DesignLoad:
 
     def _loop(self, client: mqtt.Client, seconds: float) -> None:
         slots = 10  # sub-ticks per period: devices are spread over the period, as in the field
-        v = self.model.veh
-        n_rsu = len(self.rsu_ids)
         t_end = time.perf_counter() + seconds
         due = time.perf_counter()
         tick = 0
         while time.perf_counter() < t_end and not self._stop.is_set():
-            if tick % slots == 0:
-                self.model.step(self.period_s)
-                v = self.model.veh
-                sn = seen(self.model, self.rng)
-                xy, lat, lon, compass = sn.xy, sn.lat, sn.lon, sn.compass
-                connected = np.flatnonzero(v["connected"])[: self.obus]
-                spats = self.model.spat(time.time_ns())
-            slot = tick % slots
-            now = time.time_ns()
-            for r in range(slot, n_rsu, slots):
-                if len(xy) == 0:
-                    break
-                d = np.hypot(xy[:, 0] - self.rsu_xy[r, 0], xy[:, 1] - self.rsu_xy[r, 1])
-                near = np.argsort(d)[: self.objects]
-                sid = self.rsu_ids[r]
-                payload = perception_payload(sid, self._next(sid), now, self.model, sn, near)
-                info = client.publish(topic("rsu", sid, "perception", "up"), payload, qos=0)
-                self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
-                self.counts.frames += 1
-                self.counts.detections += len(near)
-            for k in connected[slot::slots].tolist():
-                vid = f"{self.prefix}-{v['vid'][k]}"
-                b = pb.Bsm(
-                    vehicle_id=vid,
-                    measured_ns=now,
-                    lat_e7=int(units.deg_to_e7(lat[k])),
-                    lon_e7=int(units.deg_to_e7(lon[k])),
-                    speed_002=int(units.speed_to_002(v["v"][k])),
-                    heading_00125=int(units.compass_to_00125(compass[k])),
-                    object_class=int(v["cls"][k]),  # type: ignore[arg-type]
-                    length_cm=int(units.m_to_cm(v["length"][k])),
-                    width_cm=190,
-                    bus_line=str(v["bus_line"][k]),
-                )
-                env = envelope(vid, self._next(vid), now, bsm=b)
-                info = client.publish(topic("obu", vid, "bsm", "up"), env.SerializeToString(), qos=0)
-                self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
-                self.counts.bsms += 1
-            for sp in spats[slot::slots]:
-                env = envelope(sp.junction_id, self._next(sp.junction_id), now, spat=sp)
-                info = client.publish(topic("tsc", sp.junction_id, "spat", "up"), env.SerializeToString(), qos=0)
-                self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
-                self.counts.spats += 1
+            self.publish_slot(client, tick, slots)
             self._flush(client)
             tick += 1
             due += self.period_s / slots
             time.sleep(max(0.0, due - time.perf_counter()))
+
+    def publish_slot(self, client: mqtt.Client, tick: int, slots: int = 10) -> None:
+        """Publish sub-tick ``tick`` of ``slots`` per period: the model steps at the first sub-tick
+        of each period; RSUs, vehicles and controllers take turns by index modulo ``slots``."""
+        if tick % slots == 0 or self._now is None:
+            self.model.step(self.period_s)
+            self._now = _Period.of(self, time.time_ns())
+        p = self._now
+        v, xy = p.veh, p.seen.xy
+        slot = tick % slots
+        now = time.time_ns()
+        for r in range(slot, len(self.rsu_ids), slots):
+            if len(xy) == 0:
+                break
+            d = np.hypot(xy[:, 0] - self.rsu_xy[r, 0], xy[:, 1] - self.rsu_xy[r, 1])
+            near = np.argsort(d)[: self.objects]
+            sid = self.rsu_ids[r]
+            payload = perception_payload(sid, self._next(sid), now, self.model, p.seen, near)
+            info = client.publish(topic("rsu", sid, "perception", "up"), payload, qos=0)
+            self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
+            self.counts.frames += 1
+            self.counts.detections += len(near)
+        lat, lon, compass = p.seen.lat, p.seen.lon, p.seen.compass
+        for k in p.connected[slot::slots].tolist():
+            vid = f"{self.prefix}-{v['vid'][k]}"
+            b = pb.Bsm(
+                vehicle_id=vid,
+                measured_ns=now,
+                lat_e7=int(units.deg_to_e7(lat[k])),
+                lon_e7=int(units.deg_to_e7(lon[k])),
+                speed_002=int(units.speed_to_002(v["v"][k])),
+                heading_00125=int(units.compass_to_00125(compass[k])),
+                object_class=int(v["cls"][k]),  # type: ignore[arg-type]
+                length_cm=int(units.m_to_cm(v["length"][k])),
+                width_cm=190,
+                bus_line=str(v["bus_line"][k]),
+            )
+            env = envelope(vid, self._next(vid), now, bsm=b)
+            info = client.publish(topic("obu", vid, "bsm", "up"), env.SerializeToString(), qos=0)
+            self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
+            self.counts.bsms += 1
+        for sp in p.spats[slot::slots]:
+            env = envelope(sp.junction_id, self._next(sp.junction_id), now, spat=sp)
+            info = client.publish(topic("tsc", sp.junction_id, "spat", "up"), env.SerializeToString(), qos=0)
+            self.counts.errors += info.rc != mqtt.MQTT_ERR_SUCCESS
+            self.counts.spats += 1
+
+
+@dataclass
+class _Period:
+    """What the devices see in one period: the vehicles, what sensors measure, who sends BSMs, SPaT."""
+
+    veh: np.ndarray
+    seen: Seen
+    connected: np.ndarray
+    spats: list[pb.Spat]
+
+    @classmethod
+    def of(cls, load: DesignLoad, now_ns: int) -> _Period:
+        v = load.model.veh
+        return cls(v, seen(load.model, load.rng), np.flatnonzero(v["connected"])[: load.obus], load.model.spat(now_ns))
