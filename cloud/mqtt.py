@@ -13,6 +13,7 @@ from typing import Any
 
 import aiomqtt
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode
 
 from cloud.metrics import Counter
 from cloud.settings import Settings
@@ -161,8 +162,8 @@ class Publisher:
         """Publish ``(channel, topic, payload)`` triples at QoS 0; returns how many went out.
 
         A tick's messages are encoded here as MQTT PUBLISH packets (the properties once for all)
-        and handed to the client's outgoing queue as one buffer, written at once: one socket
-        write per tick instead of a task, a paho message, its properties and a write per message.
+        and written as one buffer (:func:`write_now`): one socket write per tick instead of a
+        task, a paho message, its properties and a write per message.
         """
         client = self._client
         if not messages or client is None:
@@ -171,10 +172,7 @@ class Publisher:
             return 0
         props = self.properties(basis_ns)
         buf = b"".join(publish_packet(t, payload, props) for _, t, payload in messages)
-        paho_client = client._client
-        rc = paho_client._packet_queue(0, buf, 0, 0)  # command 0: paho only writes the bytes
-        if rc == mqtt.MQTT_ERR_SUCCESS:
-            rc = paho_client.loop_write()
+        rc = write_now(client._client, buf)
         if rc != mqtt.MQTT_ERR_SUCCESS:
             self.errors.inc(len(messages), "publish")
             LOG.warning("publisher: %s; reconnecting", mqtt.error_string(rc))
@@ -184,6 +182,36 @@ class Publisher:
         for channel, n in collections.Counter(c for c, _, _ in messages).items():
             self.sent.inc(n, channel)
         return len(messages)
+
+
+def write_now(client: mqtt.Client, buf: bytes) -> MQTTErrorCode:
+    """Write ``buf`` (whole MQTT packets) on ``client``'s connection, in order with its own packets.
+
+    When paho has nothing queued the bytes go to the socket at once; what the socket does not
+    take (or everything, behind paho's queued packets) joins paho's outgoing queue as one raw
+    packet that its writer sends when the socket is writable. Never asks for the writer and
+    drops it in the same turn of the loop: aiomqtt adds the writer later (``call_soon``), so a
+    writer dropped before it was added would stay, writable, forever.
+    """
+    if client._sock is None:
+        return mqtt.MQTT_ERR_NO_CONN
+    if not client._out_packet:
+        try:
+            n = client._sock_send(buf)
+        except BlockingIOError:
+            n = 0
+        except OSError:
+            return mqtt.MQTT_ERR_CONN_LOST
+        client._last_msg_out = mqtt.time_func()
+        if n >= len(buf):
+            return mqtt.MQTT_ERR_SUCCESS
+        buf = buf[n:]
+    # command 0: paho's writer only sends the bytes (no on_publish, no message info)
+    client._out_packet.append(
+        {"command": 0, "mid": 0, "qos": 0, "pos": 0, "to_process": len(buf), "packet": buf, "info": None}
+    )
+    client._call_socket_register_write()
+    return mqtt.MQTT_ERR_SUCCESS
 
 
 def _varint(n: int) -> bytes:

@@ -4,6 +4,7 @@ arrive whole, in order, on their topics, with the ``xj-basis-ns`` user property 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiomqtt
 import pytest
@@ -44,12 +45,20 @@ async def test_a_tick_arrives_whole_in_order_with_its_basis(
             ("advisory" if i % 3 else "spat", f"xjpub/{uid}/{i % 5}", bytes([i % 256]) * (i * 300)) for i in range(60)
         ]
         assert await pub.publish(msgs, basis_ns=1_700_000_000_123_456_789) == len(msgs)
-        await wait_for(lambda: len(got) >= len(msgs), 10, "every message at the subscriber")
+        # more than the socket takes at once: the rest goes out when it is writable, in order
+        big = [("spat", f"xjpub/{uid}/big", bytes([i]) * 1_000_000) for i in range(8)]
+        assert await pub.publish(big, basis_ns=1) == len(big)
+        assert await pub.publish(msgs[:3], basis_ns=1_700_000_000_123_456_789) == 3
+        await wait_for(lambda: len(got) >= len(msgs) + len(big) + 3, 20, "every message at the subscriber")
+        # and the writer is gone once all is written (a writer left behind spins the loop)
+        c0 = time.process_time()
+        await asyncio.sleep(1.0)
+        assert time.process_time() - c0 < 0.5
     finally:
         runner.cancel()
         listener.cancel()
         await pub.close()
-    assert [(t, p) for t, p, _ in got] == [(t, p) for _, t, p in msgs]
+    assert [(t, p) for t, p, _ in got] == [(t, p) for _, t, p in msgs + big + msgs[:3]]
     want = [("xj-basis-ns", "1700000000123456789")] if protocol == "5" else []
-    assert all(props == want for _, _, props in got)
-    assert sent.get("advisory") == 40 and sent.get("spat") == 20 and errors.get("publish") == 0
+    assert all(props == want for _, _, props in got[: len(msgs)])
+    assert sent.get("advisory") == 42 and sent.get("spat") == 29 and errors.get("publish") == 0
