@@ -77,6 +77,11 @@ async def _main(seconds: float, mqtt_url: str, out: str | None, profile: bool) -
         (core.picture_builder, "build", "picture"),
         (core.decider, "decide", "control"),
         (core.decider, "spat", "control_spat"),
+        (getattr(core.decider, "glosa", None), "advisories", "control: glosa"),
+        (getattr(core.decider, "tsp", None), "calls", "control: tsp calls"),
+        (getattr(core.decider, "tsp", None), "decide", "control: tsp decide"),
+        (getattr(core.decider, "tracker", None), "update", "control: tracker"),
+        (getattr(core.decider, "router", None), "advisories", "control: routing"),
     ):
         if hasattr(obj, attr):
             setattr(obj, attr, timed(name, getattr(obj, attr)))
