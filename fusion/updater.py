@@ -107,6 +107,17 @@ def _correct(Ps: FloatArray, a: FloatArray, b: FloatArray, m00: FloatArray, m01:
     Ps -= c
 
 
+#: rows gathered for B = info A + I ([b00; b01; b10; b11]): info [sa; sb; sc] rows times the
+#: packed A rows, twice; from the covariance's 16 rows directly when tau is 0
+_I1, _I2 = np.array([0, 0, 1, 1]), np.array([1, 1, 2, 2])
+_A1, _A2 = np.array([0, 1, 0, 1]), np.array([1, 2, 1, 2])
+_P1, _P2 = np.array([0, 1, 0, 1]), np.array([1, 5, 1, 5])
+#: M = B^-1 info: [b11; b11; b00] * info - [b01; b01; b10] * [sb; sc; sb]
+_M1, _M2, _M3 = np.array([3, 3, 0]), np.array([1, 1, 2]), np.array([1, 2, 1])
+#: w = B^-1 y: [b11; b00] * y - [b01; b10] * [y1; y0]
+_W1, _W2 = np.array([3, 0]), np.array([1, 2])
+
+
 def _blocks(x: FloatArray, P: FloatArray, rows: IntArray) -> tuple[FloatArray, FloatArray]:
     return x.T[:, rows], P.transpose(1, 2, 0)[:, :, rows]
 
@@ -184,40 +195,42 @@ class KalmanUpdater:
         """
         xs = x.T
         Ps = P.transpose(1, 2, 0)
-        sa, sb, sc = info[0], info[1], info[2]
         if tau:
             PHt = Ps[:, 0:2] + tau * Ps[:, 2:4]
-            h0 = xs[0] + tau * xs[2]
-            h1 = xs[1] + tau * xs[3]
-            a00 = PHt[0, 0] + tau * PHt[2, 0]
-            a01 = 0.5 * (PHt[0, 1] + tau * PHt[2, 1] + PHt[1, 0] + tau * PHt[3, 0])
-            a11 = PHt[1, 1] + tau * PHt[3, 1]
+            h = xs[0:2] + tau * xs[2:4]
+            A = np.empty((3, len(x)))  # H P H^T packed [a00; a01; a11]
+            np.multiply(PHt[2, 0], tau, out=A[0])
+            A[0] += PHt[0, 0]
+            A[1] = 0.5 * (PHt[0, 1] + tau * PHt[2, 1] + PHt[1, 0] + tau * PHt[3, 0])
+            np.multiply(PHt[3, 1], tau, out=A[2])
+            A[2] += PHt[1, 1]
+            a1, a2 = A.take(_A1, axis=0), A.take(_A2, axis=0)
         else:
             PHt = Ps[:, 0:2]
-            h0, h1 = xs[0], xs[1]
-            a00, a01, a11 = PHt[0, 0], PHt[0, 1], PHt[1, 1]
-        # B = info A + I, then its inverse's entries (adjugate over the determinant)
-        b00 = sa * a00 + sb * a01
-        b00 += 1.0
-        b01 = sa * a01 + sb * a11
-        b10 = sb * a00 + sc * a01
-        b11 = sb * a01 + sc * a11
-        b11 += 1.0
-        inv = 1.0 / (b00 * b11 - b01 * b10)
-        b00 *= inv
-        b01 *= inv
-        b10 *= inv
-        b11 *= inv
-        y0 = vec[0] - (sa * h0 + sb * h1)
-        y1 = vec[1] - (sb * h0 + sc * h1)
-        # M = B^-1 info (symmetric), weights w = B^-1 y
-        m00 = b11 * sa - b01 * sb
-        m01 = b11 * sb - b01 * sc
-        m11 = b00 * sc - b10 * sb
+            h = xs[0:2]
+            P16 = Ps.reshape(16, -1)
+            a1, a2 = P16.take(_P1, axis=0), P16.take(_P2, axis=0)
+        # B = info A + I as rows [b00; b01; b10; b11], then scaled by 1 / det B (adjugate entries)
+        B = info.take(_I1, axis=0)
+        B *= a1
+        B += info.take(_I2, axis=0) * a2
+        B[0::3] += 1.0
+        B *= 1.0 / (B[0] * B[3] - B[1] * B[2])
+        # y = vec - info H x, rows [y0; y1]
+        y = info[0:2] * h[0]
+        y += info[1:3] * h[1]
+        np.subtract(vec, y, out=y)
+        # M = B^-1 info (symmetric) [m00; m01; m11], weights w = B^-1 y
+        M = B.take(_M1, axis=0)
+        M *= info
+        M -= B.take(_M2, axis=0) * info.take(_M3, axis=0)
+        w = B.take(_W1, axis=0)
+        w *= y
+        w -= B.take(_W2, axis=0) * y[::-1]
         a = PHt[:, 0]  # (4, N)
         b = PHt[:, 1]
-        xs += a * (b11 * y0 - b01 * y1) + b * (b00 * y1 - b10 * y0)
-        _correct(Ps, a, b, m00, m01, m11)
+        xs += a * w[0] + b * w[1]
+        _correct(Ps, a, b, M[0], M[1], M[2])
 
     def update_velocity(self, x: FloatArray, P: FloatArray, rows: IntArray, v: FloatArray, Rv: FloatArray) -> None:
         """Update tracks ``rows`` with one velocity measurement each, in place.
