@@ -16,7 +16,8 @@ import numpy.typing as npt
 
 from fusion.arraytypes import FloatArray, IntArray, StructArray
 from fusion.indexing import amax, amin, compact, count
-from fusion.tracks import N_CLASSES
+from fusion.tracks import N_CLASSES, grouped
+from proto.arrays import DETECTION_DTYPE
 
 
 @dataclass(frozen=True)
@@ -144,10 +145,38 @@ def _known_class(cls: npt.NDArray[np.integer]) -> npt.NDArray[np.uint8]:
 
 def _positive(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """A contiguous copy of ``a`` with values that are not positive (NaN too) as 0."""
-    out = a.astype(np.float32)
-    if len(out) and amin(out) >= 0.0:  # nothing to clip (a NaN compares false)
+    return _clip_positive(a.astype(np.float32))
+
+
+def _clip_positive(out: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """``out`` (any shape) with values that are not positive (NaN too) set to 0, in place."""
+    if out.size and amin(out) >= 0.0:  # nothing to clip (a NaN compares false)
         return out
     return np.fmax(out, np.float32(0.0), out=out)
+
+
+#: ``DETECTION_DTYPE`` with its runs of same-typed columns as blocks (one field access and one
+#: copy each): x, y, vx, vy; length, width; r_xx, r_xy, r_yy
+_DETECTION_BLOCKS = grouped(
+    DETECTION_DTYPE,
+    {
+        "t": ("t",),
+        "sensor": ("sensor",),
+        "xyv": ("x", "y", "vx", "vy"),
+        "size": ("length", "width"),
+        "cls": ("cls",),
+        "confidence": ("confidence",),
+        "r": ("r_xx", "r_xy", "r_yy"),
+    },
+)
+
+
+def _as_detections(det: StructArray) -> StructArray:
+    """Rows of another structured dtype with the detection fields as ``DETECTION_DTYPE``."""
+    out = np.empty(len(det), dtype=DETECTION_DTYPE)
+    for name in DETECTION_DTYPE.names or ():
+        out[name] = det[name]
+    return out
 
 
 #: value -> (3, k) read-only table of that value, grown as needed
@@ -228,18 +257,18 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[M
     invalid
         Number of rows left out.
     """
+    if det.dtype != DETECTION_DTYPE:
+        det = _as_detections(det)
     m = len(det)
+    g = det.view(_DETECTION_BLOCKS)
     block = np.empty((5, m))  # tau, x, y, vx, vy
-    block[0] = det["t"]
+    block[0] = g["t"]
     block[0] -= t
-    block[1] = det["x"]
-    block[2] = det["y"]
+    block[1:5] = g["xyv"].T
     finite = np.isfinite(block[0:3])
     if count(finite) < finite.size:
         ok = finite[0] & finite[1] & finite[2]
         return from_detections(det[ok], t, noise)[0], m - int(np.count_nonzero(ok))
-    block[3] = det["vx"]
-    block[4] = det["vy"]
     finite = np.isfinite(block[3:5])
     known = count(finite[0] & finite[1])
     with_velocity = known > 0
@@ -248,9 +277,7 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[M
     elif known < m:
         block[3:5] = np.where(finite[0] & finite[1], block[3:5], np.nan)
     R = np.empty((3, m))
-    R[0] = det["r_xx"]
-    R[1] = det["r_xy"]
-    R[2] = det["r_yy"]
+    R[:] = g["r"].T
     det_r = R[0] * R[2]
     det_r -= R[1] * R[1]
     if m and not amin(np.minimum(R[0], det_r)) > 0:  # not all positive definite (NaN included)
@@ -258,12 +285,15 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[M
         R[0] = np.where(own, R[0], noise.position_var)
         R[1] = np.where(own, R[1], 0.0)
         R[2] = np.where(own, R[2], noise.position_var)
-    conf = det["confidence"].astype(np.float32)
+    conf = g["confidence"].astype(np.float32)
     if m and not (amin(conf) >= 0.0 and amax(conf) <= 1.0):  # NaN compares false
         np.fmin(conf, np.float32(1.0), out=conf)  # NaN -> 1
         np.maximum(conf, np.float32(0.0), out=conf)
     if noise.detection_weight != 1.0:
         conf *= np.float32(noise.detection_weight)
+    size = np.empty((2, m), dtype=np.float32)  # length, width
+    size[:] = g["size"].T
+    _clip_positive(size)
     lo, hi = (float(amin(block[0])), float(amax(block[0]))) if m else (0.0, 0.0)
     meas = Measurements(
         z=block[1:3],
@@ -271,11 +301,11 @@ def from_detections(det: StructArray, t: float, noise: NoiseDefaults) -> tuple[M
         tau=block[0],
         v=block[3:5],
         Rv=_iso(noise.velocity_var, m),
-        scan=scan_index(det["sensor"], block[0], lo, hi),
-        cls=_known_class(det["cls"]),
+        scan=scan_index(g["sensor"], block[0], lo, hi),
+        cls=_known_class(g["cls"]),
         weight=conf,
-        length=_positive(det["length"]),
-        width=_positive(det["width"]),
+        length=size[0],
+        width=size[1],
     )
     _summaries(meas, (lo, hi), float(amax(np.maximum(R[0], R[2]))) if m else 0.0, with_velocity)
     return meas, 0

@@ -42,3 +42,17 @@ def test_bad_values_are_repaired_or_the_row_left_out() -> None:
     assert np.isnan(meas.v[:, 0]).all() and meas.v[:, 3].tolist() == [3.0, 4.0]
     sub = meas.take(np.array([3]))
     assert sub.v[:, 0].tolist() == [3.0, 4.0] and sub.tau_range == meas.tau_range
+
+
+def test_rows_of_another_layout_read_by_field_name() -> None:
+    det = detections(1.0, [2, 4], [(1.0, 2.0), (3.0, 4.0)], sigma=0.5, cls=3, confidence=0.6)
+    det["length"], det["width"] = 4.0, 1.5
+    names = list(reversed(det.dtype.names or ()))
+    other = np.empty(len(det), dtype=[(name, det.dtype[name]) for name in names])  # fields reordered
+    for name in names:
+        other[name] = det[name]
+    want, _ = from_detections(det, 1.0, NoiseDefaults())
+    got, invalid = from_detections(other, 1.0, NoiseDefaults())
+    assert invalid == 0
+    for column in ("z", "R", "tau", "scan", "cls", "weight", "length", "width"):
+        assert np.array_equal(getattr(got, column), getattr(want, column)), column
