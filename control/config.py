@@ -86,7 +86,14 @@ class TspConfig:
     max_extension_s: float = 15.0
     budget_s_per_cycle: float = 20.0  #: granted seconds of priority per controller per cycle
     early_threshold_s: float = -30.0  #: a bus earlier than this (schedule_dev below it) gets none
-    margin_s: float = 2.0
+    #: a bus at least this late may draw the whole budget; an earlier one a share falling linearly
+    #: to none at ``early_threshold_s`` (the rest stays for later buses)
+    late_full_s: float = 0.0
+    #: acceleration a bus's ETA assumes up to the speed limit (a bus pulling out of a stop), m/s²
+    bus_accel_mps2: float = 1.0
+    margin_s: float = 2.0  #: an extended green ends this long after the bus arrives
+    #: an early green starts this long before the bus arrives (it would brake for the red before)
+    green_lead_s: float = 5.0
     expiry_s: float = 20.0
 
 
