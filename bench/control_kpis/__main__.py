@@ -14,7 +14,7 @@ picture from ground truth), the same seeds for every strategy, medians over seed
 It prints the tables with the % change against each baseline and the ratios the targets are
 judged on, and writes ``results.json`` and ``kpis.png`` to ``--out``.
 
-Run: ``.venv/bin/python -m bench.control_kpis [--quick] [--seeds N] [--jobs N] [--out DIR]``
+Run: ``.venv/bin/python -m bench.control_kpis [--quick | --tsp-only] [--seeds N] [--jobs N] [--out DIR]``
 """
 
 from __future__ import annotations
@@ -41,10 +41,16 @@ GLOSA_FLEET: dict[str, Any] = {"obu_share": 0.5, "compliance": 0.5}
 KPIS = ("mean_delay_s", "mean_stops", "bus_mean_delay_s", "vehicles_arrived", "vehicles_in_network")
 
 
-def plan(quick: bool, seeds: int) -> list[RunSpec]:
-    """Every run of the benchmark."""
+#: the transit priority comparisons: scenario, strategy (each with and without TSP)
+TSP_RUNS = (("grid-medium", "actuated"), ("corridor-bus", "fixed"), ("corridor-bus", "actuated"))
+
+
+def plan(quick: bool, seeds: int, tsp_only: bool = False) -> list[RunSpec]:
+    """Every run of the benchmark (``tsp_only``: the transit priority comparisons alone)."""
     s = list(range(1, seeds + 1))
     runs: list[RunSpec] = []
+    if tsp_only:
+        return [RunSpec(scn, c, tsp=tsp, seed=k) for scn, c in TSP_RUNS for tsp in (False, True) for k in s]
     if quick:
         for c in STRATEGIES:
             runs += [RunSpec("grid-medium", c, seed=k, until=900.0) for k in s]
@@ -56,7 +62,7 @@ def plan(quick: bool, seeds: int) -> list[RunSpec]:
             runs += [RunSpec(scn, c, seed=k) for k in s]
     for c in STRATEGIES:
         runs += [RunSpec("pasubio", c, seed=k) for k in s[:1]]
-    for scn, c in (("grid-medium", "actuated"), ("corridor-bus", "fixed"), ("corridor-bus", "actuated")):
+    for scn, c in TSP_RUNS:
         for tsp in (False, True):
             if scn == "grid-medium" and not tsp:
                 continue  # the strategy table has it
@@ -244,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (see the module docstring)."""
     ap = argparse.ArgumentParser(prog="python -m bench.control_kpis", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="grid-medium only, 900 s, one seed")
+    ap.add_argument(
+        "--tsp-only", action="store_true", help="only the transit priority comparisons (with and without TSP)"
+    )
     ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: 3; quick: 1)")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (default 1)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
@@ -252,10 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     if seeds < 1 or args.jobs < 1:
         print("xj: error: --seeds and --jobs must be at least 1", file=sys.stderr)
         return 2
-    runs = plan(args.quick, seeds)
-    print(
-        f"{len(runs)} closed-loop runs (seeds 1..{seeds}, {'quick' if args.quick else 'full'}), {args.jobs} at a time"
-    )
+    runs = plan(args.quick, seeds, args.tsp_only)
+    kind = "TSP only" if args.tsp_only else "quick" if args.quick else "full"
+    print(f"{len(runs)} closed-loop runs (seeds 1..{seeds}, {kind}), {args.jobs} at a time")
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
     failed: list[dict[str, str]] = []
