@@ -162,12 +162,16 @@ class BulkReader:
 
 def _payload_start(buf: bytearray, i: int, end: int, v5: bool) -> int:
     """Where the payload of the PUBLISH whose variable header starts at ``i`` begins; -1 when the
-    topic length or (MQTT 5) the property length runs past the packet's ``end``."""
+    topic length or (MQTT 5) the property length runs past the packet's ``end``, or the topic is
+    empty (MQTT 5: given by a topic alias in the properties)."""
     if i + 2 > end:
         return -1
-    j = i + 2 + ((buf[i] << 8) | buf[i + 1])
+    tlen = (buf[i] << 8) | buf[i + 1]
+    j = i + 2 + tlen
     if not v5:
         return j if j <= end else -1
+    if tlen == 0:  # a topic alias (never asked for): paho resolves those
+        return -1
     plen = 0
     shift = 0
     while True:  # property length: a variable byte integer
