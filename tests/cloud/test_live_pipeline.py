@@ -50,7 +50,8 @@ async def test_city_through_mosquitto(mqtt_broker: tuple[str, int]) -> None:
 
         await wait_for(vehicles, 90, "tracks in the live picture")
         await wait_for(lambda: advisories, 90, "an advisory on v2x/v1/obu/+/advisory/down")
-        assert all(a.vehicle_id and a.WhichOneof("kind") == "speed" for a in advisories)
+        # GLOSA speed advice, and transit priority's grants to late buses of the rush hour
+        assert all(a.vehicle_id and a.WhichOneof("kind") in ("speed", "priority") for a in advisories)
         vid = advisories[-1].vehicle_id
         obu = srv.headers(Role.OBU, vehicle_id=vid)
         await wait_for(lambda: http.get(f"/api/v1/obu/{vid}/advisories", headers=obu), 30, "the OBU's advisories")
