@@ -34,6 +34,19 @@ def bus(net: RoadNetwork, lane_id: str, dist: float, speed: float, late: float, 
     return r
 
 
+def request(vid: str, eta: float, late: float, line: str = "") -> pb.PriorityRequest:
+    """A bus's priority request for J1_1 from the west approach: ETA (s) and lateness (s)."""
+    return pb.PriorityRequest(
+        request_id="r1",
+        vehicle_id=vid,
+        junction_id="J1_1",
+        approach_lane="J0_1-J1_1_0",
+        eta_ns=round(eta * 1e9),
+        schedule_deviation_ms=round(late * 1e3),
+        bus_line=line,
+    )
+
+
 class Rig:
     """The grid's centre junction J1_1 at its east-west stage, with TSP around it."""
 
@@ -185,15 +198,7 @@ def test_a_granted_bus_is_completed_when_it_has_passed(rig: Rig) -> None:
 def test_priority_requests_without_bsm(rig: Rig) -> None:
     now = T0 + 20.0
     rig.m.phase_end = now + 3.0
-    req = pb.PriorityRequest(
-        request_id="r1",
-        vehicle_id="busX",
-        junction_id="J1_1",
-        approach_lane="J0_1-J1_1_0",
-        eta_ns=round((now + 6.0) * 1e9),
-        schedule_deviation_ms=90_000,
-        bus_line="B2",
-    )
+    req = request("busX", now + 6.0, late=90.0, line="B2")
     calls = rig.tsp.calls(now, np.zeros(0, dtype=VEHICLE_REPORT_DTYPE), [req])
     assert len(calls) == 1 and calls[0].lateness_s == pytest.approx(90.0)
     # requests arrive once and stay open until cancelled
@@ -257,14 +262,7 @@ def test_a_bus_at_its_stop_is_not_called_whatever_lane_it_matches(rig: Rig) -> N
     now = T0 + 20.0
     rig.m.phase_end = now + 3.0
     # its request was sent on entering range, with an ETA taken at that moment
-    req = pb.PriorityRequest(
-        request_id="r1",
-        vehicle_id="bus1",
-        junction_id="J1_1",
-        approach_lane="J0_1-J1_1_0",
-        eta_ns=round((now + 6.0) * 1e9),
-        schedule_deviation_ms=60_000,
-    )
+    req = request("bus1", now + 6.0, late=60.0)
     # dwelling at the stop (front at its end, 71.4 m of 184.2 m), its report matched to lane 1
     at_stop = bus(rig.net, "J0_1-J1_1_1", 184.2 - 71.4 + 6.0, 0.0, late=60.0)
     at_stop["length"] = 12.0
