@@ -24,6 +24,9 @@ from fusion.updater import mahalanobis2
 _POS = np.array([4, 5, 8, 9])
 _VEL = np.array([14, 15, 18, 19])
 _XY = np.array([0, 1, 1, 2])
+#: (i < j) for up to this many measurements, which birth_seeds pairs directly
+_UPPER = np.triu(np.ones((64, 64), dtype=np.bool_), 1)
+_UPPER.flags.writeable = False
 
 
 class MofNInitiator:
@@ -134,11 +137,18 @@ def birth_seeds(meas: Measurements, threshold: float, velocity_sd: float, max_ra
         return None
     lo, hi = meas.tau_range
     radius = min(float(np.sqrt(threshold * (2.0 * meas.r_max + ((hi - lo) * velocity_sd) ** 2))), max_radius)
-    i, j = grid_pairs_xy(meas.z, meas.z, radius)
-    keep = ((i < j) & (meas.scan[i] != meas.scan[j])).nonzero()[0]
-    if len(keep) == 0:  # no two frames saw anything close together: one track each
+    if k <= len(_UPPER):  # few: every pair at once (fewer calls than a grid)
+        d = np.abs(meas.z[:, :, None] - meas.z[:, None])
+        close = np.maximum(d[0], d[1]) <= radius
+        close &= meas.scan[:, None] != meas.scan
+        close &= _UPPER[:k, :k]
+        i, j = close.nonzero()
+    else:
+        i, j = grid_pairs_xy(meas.z, meas.z, radius)
+        keep = ((i < j) & (meas.scan[i] != meas.scan[j])).nonzero()[0]
+        i, j = i[keep], j[keep]
+    if len(i) == 0:  # no two frames saw anything close together: one track each
         return None
-    i, j = i[keep], j[keep]
     S = meas.R[:, i] + meas.R[:, j]
     dt2 = (meas.tau[i] - meas.tau[j]) ** 2 * velocity_sd**2
     S[0] += dt2
