@@ -41,7 +41,7 @@ from fusion.initiator import MofNInitiator, birth_seeds
 from fusion.measurements import Measurements, NoiseDefaults, from_detections, from_reports
 from fusion.predictor import KalmanPredictor
 from fusion.roles import Associator, Deleter, Gate, Initiator, Predictor, Updater, Voter
-from fusion.tracks import TRACK_BLOCKS, TRACK_DTYPE, TrackStore
+from fusion.tracks import HEAD_INTS, HEAD_STATE, HEAD_TIMES, TRACK_BLOCKS, TRACK_DTYPE, TrackStore
 from fusion.updater import KalmanUpdater, combine, innovation, mahalanobis2
 
 #: up to this many (track, detection) combinations, one gate pass serves both association and
@@ -408,11 +408,13 @@ class Tracker:
         rows = np.arange(st.n) if include_tentative else st.confirmed.nonzero()[0]
         out = np.zeros(len(rows), dtype=TRACK_DTYPE)
         blocks = out.view(TRACK_BLOCKS)
-        blocks["track_id"] = st.track_id[rows]
+        head = st.head.take(rows, axis=1)
+        ints = head[HEAD_INTS].view(np.int64)  # track id, identity, hits, misses, ticks
+        blocks["track_id"] = ints[0]
         blocks["t"] = st.time
-        blocks["state"] = st.state[0:20].take(rows, axis=1).T  # x, y, vx, vy, P
-        blocks["counts"] = st.counts[0:2].take(rows, axis=1).T  # hits, misses
-        times = st.state[20:22].take(rows, axis=1)  # birth -> age, last update
+        blocks["state"] = head[HEAD_STATE].T  # x, y, vx, vy, P
+        blocks["counts"] = ints[2:4].T  # hits, misses
+        times = head[HEAD_TIMES]  # birth -> age, last update
         np.subtract(st.time, times[0], out=times[0])
         blocks["times"] = times.T
         cls, length, width = self.voter.resolve(st, rows)

@@ -94,12 +94,15 @@ TRACK_BLOCKS = grouped(
     },
 )
 
-#: Rows of the 8-byte block: state, covariance (row-major 4 x 4), birth and last-update times,
-#: tallies (float64); track id, identity, hits, misses, ticks (int64 views).
+#: Rows of the 8-byte block: state, covariance (row-major 4 x 4), birth and last-update times
+#: (float64); track id, identity, hits, misses, ticks (int64 views); tallies (float64). The rows
+#: a track table reads come first (one gather).
 _X, _P, _TIMES = slice(0, 4), slice(4, 20), slice(20, 22)
-_TALLIES = slice(22, 22 + N_CLASSES + 3)
-_INTS = slice(_TALLIES.stop, _TALLIES.stop + 5)
-_ROWS = _INTS.stop
+_INTS = slice(22, 27)
+_TALLIES = slice(_INTS.stop, _INTS.stop + N_CLASSES + 3)
+_ROWS = _TALLIES.stop
+#: rows of ``TrackStore.head``: the state and time rows, then the integer rows
+HEAD_STATE, HEAD_TIMES, HEAD_INTS = slice(0, 20), _TIMES, _INTS
 
 
 def _new_columns() -> npt.NDArray[np.float64]:
@@ -131,6 +134,10 @@ class TrackStore:
     state
         (22, n) float64, the rows behind ``xT`` (rows 0-3), ``P16`` (rows 4-19), ``t_birth``
         and ``t_update`` (rows 20, 21).
+    head
+        (27, n) float64: ``state``, then the int64 rows of ``track_id``, ``ident``, ``hits``,
+        ``misses``, ``ticks`` as their bits (rows :data:`HEAD_STATE`, :data:`HEAD_TIMES`,
+        :data:`HEAD_INTS`): what a track table reads, in one gather.
     t_birth, t_update
         (n,) float64 birth and last-update times (s).
     hits
@@ -171,6 +178,7 @@ class TrackStore:
     PT: FloatArray
     P16: FloatArray
     state: FloatArray
+    head: FloatArray
     counts: IntArray
     tallies: FloatArray
 
@@ -190,6 +198,7 @@ class TrackStore:
     def _views(self) -> None:
         b, n = self._block, self.n
         self.state = b[0:22]
+        self.head = b[0 : _INTS.stop]
         self.xT = b[_X]
         self.x = self.xT.T
         self.P16 = b[_P]
