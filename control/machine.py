@@ -167,7 +167,7 @@ class SignalMachine:
         if chars == self.chars and ended is None:
             return
         prev_since = self.since.copy()
-        changed = st.klass(self.chars) != st.klass(chars)
+        changed = st.class_changed(self.chars, chars)
         if self.log is not None:
             self.log.append(Transition(t, self.chars, chars, prev_since, ended))
         self.since[changed] = t

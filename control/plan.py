@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -150,6 +151,14 @@ class ControllerPlan:
     def all_red(self) -> str:
         """The all-red state string."""
         return "r" * self.n_links
+
+    @cached_property
+    def memo(self) -> dict[tuple[Any, ...], Any]:
+        """Values derived from this plan and a key alone (e.g. the rules' masks per state change), kept.
+
+        The plan is immutable, so an entry never goes stale; users bound its size.
+        """
+        return {}
 
 
 def _effective(net: RoadNetwork, p: int, cfg: SafetyConfig) -> tuple[list[str], F64, F64, F64, B, B, B, B]:

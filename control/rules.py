@@ -56,9 +56,86 @@ class Violation:
         return f"{self.rule} on link(s) {lk}{extra}"
 
 
-def state_conflicts(plan: ControllerPlan, chars: str) -> B:
-    """(K, K) upper-triangular mask of foe pairs green together that the rules forbid."""
-    c = st.codes(chars)
+#: distinct (previous, next) state pairs memoised per controller before the memo is reset
+MEMO_MAX = 4096
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """What one change of displayed state (prev -> chars) implies for a plan, whatever the times.
+
+    Index arrays are link indices (ascending); the per-link requirement vectors restricted to them
+    are taken once so a transition is checked with a few small vector operations.
+    """
+
+    conflict: tuple[int, ...]  #: links of foe pairs green together in ``chars`` (empty: none)
+    no_amber: tuple[int, ...]
+    amber_to_green: tuple[int, ...]
+    amber_end: npt.NDArray[np.intp]  #: amber -> red
+    amber_req: F64
+    green_end: npt.NDArray[np.intp]  #: drive green -> amber
+    min_green_req: F64
+    red_end: npt.NDArray[np.intp]  #: red (not amber) -> green
+    min_red_req: F64
+    new_green: B  #: (K,) links turning green (red runs end here)
+    clear_rows: B  #: (K,) new greens with a foe that is amber now (a clearance break whatever the times)
+    clear_k: npt.NDArray[np.intp]  #: (P,) new green of each foe pair that must have been red long enough
+    clear_b: npt.NDArray[np.intp]  #: (P,) its foe
+    clear_red: B  #: (P,) the foe was red (not green, not amber) before and stays red: its red time counts
+    clear_req: F64  #: (P,) s
+
+
+def _pair(plan: ControllerPlan, prev: str, chars: str) -> _Pair:
+    """The time-free part of the rules for one state change (memoised per plan)."""
+    memo = plan.memo
+    key = ("rules.pair", prev, chars)
+    hit = memo.get(key)
+    if hit is not None:
+        assert isinstance(hit, _Pair)
+        return hit
+    if len(memo) > MEMO_MAX:
+        memo.clear()
+    pc, nc = st.codes(prev), st.codes(chars)
+    bad = _state_conflicts(plan, nc)
+    conflict: tuple[int, ...] = ()
+    if bad.any():
+        a, b = np.nonzero(bad)
+        conflict = tuple(int(x) for x in np.unique(np.r_[a, b]))
+    p_drive, p_amber, p_green = st.DRIVE[pc], st.AMBER[pc], st.GREENISH[pc]
+    n_amber, n_green = st.AMBER[nc], st.GREENISH[nc]
+    n_red = ~n_amber & ~n_green
+    amber_end = np.flatnonzero(p_amber & n_red)
+    green_end = np.flatnonzero(p_drive & n_amber)
+    new_green = n_green & ~p_green
+    red_end = np.flatnonzero(new_green & ~p_amber)
+    # each foe b of a new green k: green now (state rule covers it) or red long enough;
+    # a permissive new green gives way to its foe's traffic whatever that foe shows
+    gives_way = st.PERMISSIVE[nc][:, None] & plan.yields
+    foe = plan.foes & new_green[:, None] & ~n_green[None, :] & ~gives_way
+    amber_foe = foe & n_amber[None, :]
+    ck, cb = np.nonzero(foe & ~amber_foe)
+    out = _Pair(
+        conflict=conflict,
+        no_amber=tuple(int(k) for k in np.flatnonzero(p_drive & n_red)),
+        amber_to_green=tuple(int(k) for k in np.flatnonzero(p_amber & n_green & ~plan.amber_to_green_ok)),
+        amber_end=amber_end,
+        amber_req=plan.amber_req[amber_end],
+        green_end=green_end,
+        min_green_req=plan.min_green_req[green_end],
+        red_end=red_end,
+        min_red_req=plan.min_red_req[red_end],
+        new_green=new_green,
+        clear_rows=np.asarray(amber_foe.any(axis=1), dtype=np.bool_),
+        clear_k=ck,
+        clear_b=cb,
+        clear_red=(~p_green & ~p_amber & n_red)[cb],
+        clear_req=plan.clear_req[ck, cb],
+    )
+    memo[key] = out
+    return out
+
+
+def _state_conflicts(plan: ControllerPlan, c: npt.NDArray[np.uint8]) -> B:
     g, perm = st.GREENISH[c], st.PERMISSIVE[c]
     both = plan.foes & g[:, None] & g[None, :]
     gives_way = (perm[:, None] & plan.yields) | (perm[None, :] & plan.yields.T)
@@ -67,50 +144,53 @@ def state_conflicts(plan: ControllerPlan, chars: str) -> B:
     return out
 
 
+def state_conflicts(plan: ControllerPlan, chars: str) -> B:
+    """(K, K) upper-triangular mask of foe pairs green together that the rules forbid."""
+    return _state_conflicts(plan, st.codes(chars))
+
+
+def _short(t: float, since: F64, idx: npt.NDArray[np.intp], req: F64) -> tuple[tuple[int, ...], float] | None:
+    """Links of ``idx`` whose class ran shorter than ``req`` (s) before ``t``, and the most missing (s)."""
+    if len(idx) == 0:
+        return None
+    elapsed = t - since[idx]
+    short = elapsed < req - EPS
+    if not short.any():
+        return None
+    return tuple(int(k) for k in idx[short]), float((req - elapsed)[short].max())
+
+
 def transition_violations(plan: ControllerPlan, tr: Transition) -> list[Violation]:
-    """Every rule broken by one change of displayed state (``max-red`` aside)."""
+    """Every rule broken by one change of displayed state (``max-red`` aside).
+
+    The time-free part (which links change how, the conflicts of the new state) is memoised per
+    (previous, next) state on the plan; only the timers are computed per call.
+    """
     out: list[Violation] = []
     t = tr.t
-    pc, nc = st.codes(tr.prev), st.codes(tr.chars)
-    bad = state_conflicts(plan, tr.chars)
-    if bad.any():
-        a, b = np.nonzero(bad)
-        out.append(Violation(t, "conflict", tuple(int(x) for x in np.unique(np.r_[a, b]))))
-    elapsed = t - tr.since
-    p_drive, p_amber, p_green = st.DRIVE[pc], st.AMBER[pc], st.GREENISH[pc]
-    n_amber, n_green = st.AMBER[nc], st.GREENISH[nc]
-    n_red = ~n_amber & ~n_green
-    no_amber = p_drive & n_red
-    if no_amber.any():
-        out.append(Violation(t, "no-amber", tuple(int(k) for k in np.flatnonzero(no_amber))))
-    a2g = p_amber & n_green & ~plan.amber_to_green_ok
-    if a2g.any():
-        out.append(Violation(t, "amber-to-green", tuple(int(k) for k in np.flatnonzero(a2g))))
-    short_amber = p_amber & n_red & (elapsed < plan.amber_req - EPS)
-    if short_amber.any():
-        miss = float((plan.amber_req - elapsed)[short_amber].max())
-        out.append(Violation(t, "amber", tuple(int(k) for k in np.flatnonzero(short_amber)), miss))
-    short_green = p_drive & n_amber & (elapsed < plan.min_green_req - EPS)
-    if short_green.any():
-        miss = float((plan.min_green_req - elapsed)[short_green].max())
-        out.append(Violation(t, "min-green", tuple(int(k) for k in np.flatnonzero(short_green)), miss))
-    new_green = n_green & ~p_green
-    short_red = new_green & ~p_amber & (elapsed < plan.min_red_req - EPS)
-    if short_red.any():
-        miss = float((plan.min_red_req - elapsed)[short_red].max())
-        out.append(Violation(t, "min-red", tuple(int(k) for k in np.flatnonzero(short_red)), miss))
-    if new_green.any():
-        # each foe b of a new green k: green now (state rule covers it) or red long enough
-        # a permissive new green gives way to its foe's traffic whatever that foe shows
-        gives_way = st.PERMISSIVE[nc][:, None] & plan.yields
-        foe = plan.foes & new_green[:, None] & ~n_green[None, :] & ~gives_way
-        red_for = np.where(~p_green & ~p_amber & n_red, elapsed, 0.0)
-        amber_foe = foe & n_amber[None, :]
-        short = foe & ~amber_foe & (red_for[None, :] < plan.clear_req - EPS)
-        if amber_foe.any() or short.any():
-            miss = float((plan.clear_req - red_for[None, :])[short].max()) if short.any() else 0.0
-            ks = np.flatnonzero((amber_foe | short).any(axis=1))
-            out.append(Violation(t, "clearance", tuple(int(k) for k in ks), miss))
+    pr = _pair(plan, tr.prev, tr.chars)
+    if pr.conflict:
+        out.append(Violation(t, "conflict", pr.conflict))
+    if pr.no_amber:
+        out.append(Violation(t, "no-amber", pr.no_amber))
+    if pr.amber_to_green:
+        out.append(Violation(t, "amber-to-green", pr.amber_to_green))
+    for rule, idx, req in (
+        ("amber", pr.amber_end, pr.amber_req),
+        ("min-green", pr.green_end, pr.min_green_req),
+        ("min-red", pr.red_end, pr.min_red_req),
+    ):
+        hit = _short(t, tr.since, idx, req)
+        if hit is not None:
+            out.append(Violation(t, rule, hit[0], hit[1]))
+    if len(pr.clear_k) or pr.clear_rows.any():
+        red_for = np.where(pr.clear_red, t - tr.since[pr.clear_b], 0.0)
+        short = red_for < pr.clear_req - EPS
+        if pr.clear_rows.any() or short.any():
+            miss = float((pr.clear_req - red_for)[short].max()) if short.any() else 0.0
+            rows = pr.clear_rows.copy()
+            rows[pr.clear_k[short]] = True
+            out.append(Violation(t, "clearance", tuple(int(k) for k in np.flatnonzero(rows)), miss))
     if tr.ended is not None:
         p, h, start = tr.ended
         pp = plan.programs.get(p)
@@ -129,10 +209,8 @@ def red_runs(
     """
     best = np.zeros(plan.n_links)
     for tr in log:
-        pc, nc = st.codes(tr.prev), st.codes(tr.chars)
-        ends = ~st.GREENISH[pc] & st.GREENISH[nc]
         # a red run is measured from the end of the link's last green (its amber counts as red here)
-        run = np.where(ends, tr.t - tr.since, 0.0)
+        run = np.where(_pair(plan, tr.prev, tr.chars).new_green, tr.t - tr.since, 0.0)
         best = np.maximum(best, run)
     open_red = ~st.GREENISH[st.codes(chars)]
     extra = 0.0 if wait is None else wait

@@ -10,6 +10,7 @@ Classes used by the safety rules:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -44,6 +45,14 @@ def klass(state: str) -> npt.NDArray[np.int8]:
     out = np.zeros(len(c), dtype=np.int8)
     out[AMBER[c]] = 1
     out[GREENISH[c]] = 2
+    return out
+
+
+@lru_cache(maxsize=4096)
+def class_changed(prev: str, chars: str) -> B:
+    """(K,) links whose class (green / amber / red) differs between two states (read-only, memoised)."""
+    out: B = klass(prev) != klass(chars)
+    out.flags.writeable = False
     return out
 
 

@@ -106,7 +106,7 @@ class SignalTracker:
                 self._bad("out of order")
                 continue
             if chars != tr.seen_chars:
-                changed = st.klass(tr.seen_chars) != st.klass(chars)
+                changed = st.class_changed(tr.seen_chars, chars)
                 tr.seen_since[changed] = ts
                 tr.seen_chars = chars
             m.chars = chars
