@@ -120,12 +120,13 @@ def _solve_dense(
     (absent edges are infinite)."""
     l_, nl = compact(li, None if sizes is None else sizes[0])
     r_, nr = compact(ri, None if sizes is None else sizes[1])
-    m = np.empty((nl + nr, nr + nl))
+    w = nl + nr
+    m = np.empty((w, w))
     m.fill(np.inf)
     m[l_, r_] = cost
-    left, right = np.arange(nl), np.arange(nr)
-    m[left, nr + left] = miss_left
-    m[nl + right, right] = miss_right
+    flat = m.reshape(-1)  # the dummies' diagonals as strided slices
+    flat[nr : nl * (w + 1) : w + 1] = miss_left  # (i, nr + i)
+    flat[nl * w : nl * w + nr * (w + 1) : w + 1] = miss_right  # (nl + i, i)
     m[nl:, nr:] = 0.0
     _, cols = linear_sum_assignment(m)
     return np.asarray(cols[l_] == r_)
