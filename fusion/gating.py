@@ -22,6 +22,9 @@ CHI2_2D_999 = 13.8155
 SPLIT_PAIRS = 4000.0
 #: with fewer tracks a second grid pass never pays
 SPLIT_MIN_TRACKS = 2000
+#: up to this many candidate pairs, when no gate was cut to max_radius, the Mahalanobis test
+#: alone decides (the box prefilter costs more calls than it saves arithmetic)
+BOX_PAIRS = 4096
 
 
 class MahalanobisGate:
@@ -71,7 +74,9 @@ class MahalanobisGate:
         The grid cell is the widest gate's half-width, or, when that would cost many more
         candidate pairs than a second pass, the 90th percentile of the half-widths with the
         tracks above it searched on a second grid of their own.
-        Candidates outside a track's gate box are dropped before any matrix arithmetic.
+        Candidates outside a track's gate box are dropped before any matrix arithmetic (in a
+        large problem, or when a gate was cut to ``max_radius``; the box only bounds the
+        Mahalanobis test otherwise).
 
         Parameters
         ----------
@@ -120,14 +125,17 @@ class MahalanobisGate:
             p2 = grid_pairs_xy(xy.take(broad, axis=1), meas.z, top)
             ij = np.concatenate([p1, p2], axis=1)
             ij[0] = np.concatenate([narrow[p1[0]], broad[p2[0]]])
-        # the gate box: both coordinates within the track's half-width
         d = meas.z.take(ij[1], axis=1)
         d -= xy.take(ij[0], axis=1)
-        a = np.abs(d)
-        box = (np.maximum(a[0], a[1], out=a[0]) <= half[ij[0]]).nonzero()[0]
-        ij = ij.take(box, axis=1)
+        least = scale if isinstance(scale, float) else float(amin(scale))  # smallest cut: max_radius sqrt(least)
+        if ij.shape[1] > BOX_PAIRS or top * top >= self.max_radius * self.max_radius * min(least, 1.0):
+            # the gate box: both coordinates within the track's half-width (a bound the
+            # Mahalanobis test implies, except where max_radius cut a half-width short)
+            a = np.abs(d)
+            box = (np.maximum(a[0], a[1], out=a[0]) <= half[ij[0]]).nonzero()[0]
+            ij = ij.take(box, axis=1)
+            d = d.take(box, axis=1)
         i, j = ij
-        d = d.take(box, axis=1)
         # packed S = H P H^T + R, [xx; xy; yy]
         P16 = P.transpose(1, 2, 0).reshape(16, -1)
         S = P16.take(_POS, axis=0).take(i, axis=1)
