@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from fusion.arraytypes import FloatArray, IntArray
-from fusion.indexing import amax, amin, ragged_ranges, stack2
+from fusion.indexing import ragged_ranges, stack2
 
 #: Up to this many point pairs, all pairs are tested directly (no grid).
 DENSE_PAIRS = 8192
@@ -56,9 +56,9 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
     if n > m:
         return grid_pairs_xy(b, a, radius)[::-1]
     both = np.concatenate((a, b), axis=1)
-    x0, y0 = amin(both[0]), amin(both[1])
-    ex = max(float(amax(both[0]) - x0), 1e-9)
-    ey = max(float(amax(both[1]) - y0), 1e-9)
+    low = both[_XY, both.argmin(axis=1)]
+    ex, ey = (both[_XY, both.argmax(axis=1)] - low).tolist()
+    ex, ey = max(ex, 1e-9), max(ey, 1e-9)
     # a hair wider than the radius, so that rounding cannot put two points within it two
     # cells apart
     cell = float(radius) * (1.0 + 1e-6)
@@ -70,8 +70,7 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
     # as the points' cells below, so the farthest point's cell is inside)
     nx = int(ex * inv) + 3
     ny = int(ey * inv) + 3
-    both[0] -= x0
-    both[1] -= y0
+    both -= low[:, None]
     key = _keys(both, inv, nx)
     ka, kb = key[:n], key[n:]
     order = ka.argsort(kind="stable")
@@ -87,11 +86,14 @@ def grid_pairs_xy(a: FloatArray, b: FloatArray, radius: float) -> IntArray:
     # row below, then their own row, then the row above
     keys = (_ROWS * nx + kb).ravel()
     owner, pos = ragged_ranges(start.take(keys), start[3:].take(keys))
-    owner %= m
-    return stack2(order.take(pos), owner)
+    out = np.empty((2, len(pos)), dtype=np.int64)
+    order.take(pos, out=out[0], mode="clip")  # all in range: clip only spares a buffered copy
+    np.remainder(owner, m, out=out[1])
+    return out
 
 
 _ROWS = np.array([-1, 0, 1], dtype=np.int64)[:, None]
+_XY = np.arange(2)
 
 
 def _keys(offsets: FloatArray, inv: float, nx: int) -> IntArray:
