@@ -26,7 +26,7 @@ import numpy.typing as npt
 from control.advice import advisory
 from control.approach import Approaches
 from control.config import GlosaConfig
-from control.spat import WINDOWS, Prediction
+from control.spat import Prediction, link_windows_many
 from proto import pb, units
 from roadnet import MapMatcher, RoadNetwork
 
@@ -172,17 +172,15 @@ class Glosa:
         )
         if len(sel) == 0:
             return []
-        n_w = WINDOWS
-        start = np.full((len(sel), n_w), np.nan)
-        end = np.full((len(sel), n_w), np.nan)
         tsel = tls[sel]
-        for t in np.unique(tsel).tolist():
-            rows = np.flatnonzero(tsel == t)
-            s_like, e_like, e_max = predictions[int(t)].link_windows(ap.lane_link[li[sel[rows]]])
-            # a green already shown lasts, for a vehicle still to arrive on it, up to its latest
-            # end (an actuated or pressure-led green is held while vehicles keep arriving)
-            e = np.where(s_like <= now, e_max, e_like)
-            start[rows], end[rows] = s_like - now, e - now
+        # every vehicle's next green windows in one array computation over all its controllers
+        ctl, which = np.unique(tsel, return_inverse=True)
+        preds = [predictions[t] for t in ctl.tolist()]
+        s_like, e_like, e_max = link_windows_many(preds, which.astype(np.int64), ap.lane_link[li[sel]])
+        # a green already shown lasts, for a vehicle still to arrive on it, up to its latest
+        # end (an actuated or pressure-led green is held while vehicles keep arriving)
+        e = np.where(s_like <= now, e_max, e_like)
+        start, end = s_like - now, e - now
         sp = np.asarray(vehicles["speed"], dtype=np.float64)[sel]
         ln = li[sel]
         q = np.asarray(lanes["queue_veh"], dtype=np.float64)[ln]
@@ -202,17 +200,31 @@ class Glosa:
         )
         out: list[pb.Advisory] = []
         now_ns = round(now * 1e9)
-        ok = res.feasible & ~in_queue
-        ids = vehicles["vehicle_id"][sel]
-        for i in np.flatnonzero(ok).tolist():
-            vid = str(ids[i])
-            adv = float(res.speed[i])
+        idx = np.flatnonzero(res.feasible & ~in_queue)
+        if len(idx) == 0:
+            return out
+        # the per-advisory values as arrays first, then one message per advised vehicle
+        w = res.window[idx]
+        ln_ok = ln[idx]
+        rows = zip(
+            vehicles["vehicle_id"][sel[idx]].tolist(),
+            res.speed[idx].tolist(),
+            tls[sel[idx]].tolist(),
+            ap.lane_group[ln_ok].tolist(),
+            units.speed_to_002(res.speed[idx]).tolist(),
+            units.speed_to_002(res.v_lo[idx]).tolist(),
+            units.speed_to_002(res.v_hi[idx]).tolist(),
+            d[idx].tolist(),
+            start[idx, w].tolist(),
+            end[idx, w].tolist(),
+            strict=True,
+        )
+        for vid_raw, adv, t, group, s002, lo002, hi002, dist_m, w_start, w_end in rows:
+            vid = str(vid_raw)
             last = self._last.get(vid)
             if last is not None and abs(last[1] - adv) < 0.5 and now - last[0] < cfg.resend_s:
                 continue
             self._last[vid] = (now, adv)
-            w = int(res.window[i])
-            t = int(tls[sel[i]])
             self._seq += 1
             out.append(
                 advisory(
@@ -222,13 +234,13 @@ class Glosa:
                     cfg.expiry_s,
                     speed=pb.SpeedAdvice(
                         junction_id=self.net.tls_ids[t],
-                        group_id=int(ap.lane_group[ln[i]]),
-                        speed_002=int(units.speed_to_002(adv)),
-                        min_speed_002=int(units.speed_to_002(res.v_lo[i])),
-                        max_speed_002=int(units.speed_to_002(res.v_hi[i])),
-                        distance_to_stop_m=float(d[i]),
-                        green_start_ns=now_ns + round(max(float(start[i, w]), 0.0) * 1e9),
-                        green_end_ns=now_ns + round(float(end[i, w]) * 1e9),
+                        group_id=int(group),
+                        speed_002=int(s002),
+                        min_speed_002=int(lo002),
+                        max_speed_002=int(hi002),
+                        distance_to_stop_m=dist_m,
+                        green_start_ns=now_ns + round(max(w_start, 0.0) * 1e9),
+                        green_end_ns=now_ns + round(w_end * 1e9),
                     ),
                 )
             )

@@ -15,6 +15,7 @@ RSU, on ``rsu/{rsu_id}/spat/down`` (:func:`rsu_topics`).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -130,6 +131,63 @@ class Prediction:
         """(len(links), W) likely start, likely end and latest end of the next green windows of many links, s."""
         w = self._windows
         return w[0][links], w[1][links], w[4][links]
+
+
+def link_windows_many(preds: Sequence[Prediction], which: I64, links: I64) -> tuple[F64, F64, F64]:
+    """Likely start, likely end and latest end of the next W green windows of N (prediction, link) pairs, s.
+
+    Row ``i`` equals ``preds[which[i]].link_windows(links[i:i + 1])`` (row 0 of each), for all
+    rows in one array computation: the predictions' green masks are padded to one (M, P, K)
+    block, each row gathers its link's column and the windows are ranked along the phases.
+
+    Parameters
+    ----------
+    preds
+        M predictions.
+    which
+        (N,) index into ``preds`` of each row.
+    links
+        (N,) link index of each row (within its prediction's controller).
+
+    Returns
+    -------
+    start_likely, end_likely, end_max
+        (N, W) absolute s; a window already open starts at its prediction's ``now``; NaN pads.
+    """
+    n = len(which)
+    out = [np.full((n, WINDOWS), np.nan) for _ in range(3)]
+    if n == 0 or not preds:
+        return out[0], out[1], out[2]
+    n_p = max(len(p.phases) for p in preds)
+    n_k = max(p.plan.n_links for p in preds)
+    green = np.zeros((len(preds), n_p + 1, n_k), dtype=np.bool_)  # one red row past the end
+    before_like = np.zeros((len(preds), n_p + 1))
+    end_like = np.zeros((len(preds), n_p + 1))
+    end_max = np.zeros((len(preds), n_p + 1))
+    for i, p in enumerate(preds):
+        m = len(p.phases)
+        green[i, :m, : p.plan.n_links] = p.green
+        before_like[i, 0] = p.now
+        before_like[i, 1 : m + 1] = p.end_likely
+        end_like[i, :m] = p.end_likely
+        end_max[i, :m] = p.end_max
+    g = green[which[:, None], np.arange(n_p + 1)[None, :], links[:, None]]  # (N, P + 1)
+    prev = np.zeros_like(g)
+    prev[:, 1:] = g[:, :-1]
+    rows = which[:, None]
+    for mask, cols in (
+        (g & ~prev, ((0, before_like),)),
+        (g & ~np.roll(g, -1, axis=1), ((1, end_like), (2, end_max))),
+    ):
+        rank = np.cumsum(mask, axis=1) - 1
+        ii, jj = np.nonzero(mask & (rank < WINDOWS))
+        for c, src in cols:
+            out[c][ii, rank[ii, jj]] = src[rows[ii, 0], jj]
+    # a window needs both ends (as :meth:`Prediction.link_windows`)
+    both = np.isfinite(out[0]) & np.isfinite(out[1])
+    for a in out:
+        a[~both] = np.nan
+    return out[0], out[1], out[2]
 
 
 def predict(
