@@ -26,6 +26,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from control import rules
 from control import states as st
@@ -36,7 +37,10 @@ from control.rules import Violation
 from proto import pb
 
 CK = pb.CommandKind
-DURATION_KINDS = (CK.COMMAND_KIND_SET_DURATION, CK.COMMAND_KIND_EXTEND_GREEN, CK.COMMAND_KIND_HOLD_PHASE)
+F64 = npt.NDArray[np.float64]
+IDX = npt.NDArray[np.intp]
+KNOWN_KINDS = frozenset(CK.values())
+DURATION_KINDS = (pb.COMMAND_KIND_SET_DURATION, pb.COMMAND_KIND_EXTEND_GREEN, pb.COMMAND_KIND_HOLD_PHASE)
 #: shortest SET_DURATION sent ("end as soon as allowed"), s
 MIN_DURATION_S = 0.1
 #: events a preview may run before it gives up (a runaway preview is a rejection)
@@ -120,7 +124,7 @@ class SafetyLayer:
             if why:
                 return _reject(why)
         verdict = self._preview(fixed, m, now)
-        if verdict is not None and kind == CK.COMMAND_KIND_ALL_RED and verdict.violations:
+        if verdict is not None and kind == pb.COMMAND_KIND_ALL_RED and verdict.violations:
             # an all-red released too early: hold it until the resume is clear
             need = self._all_red_hold(m, now)
             if need > fixed.expires_ns / 1e9:
@@ -139,19 +143,19 @@ class SafetyLayer:
     def _static(self, cmd: pb.SignalCommand, m: SignalMachine) -> str:
         plan, kind = m.plan, cmd.kind
         pp = plan.program(m.program)
-        if kind == CK.COMMAND_KIND_UNSPECIFIED or kind not in CK.values():
+        if kind == pb.COMMAND_KIND_UNSPECIFIED or kind not in KNOWN_KINDS:
             return f"unknown command kind {int(kind)}"
-        if kind in (CK.COMMAND_KIND_SET_DURATION, CK.COMMAND_KIND_EXTEND_GREEN) and not (
+        if kind in (pb.COMMAND_KIND_SET_DURATION, pb.COMMAND_KIND_EXTEND_GREEN) and not (
             math.isfinite(cmd.duration_s) and cmd.duration_s >= 0
         ):
             return f"duration {cmd.duration_s} s is not a finite non-negative number"
-        if kind in (CK.COMMAND_KIND_FORCE_PHASE, CK.COMMAND_KIND_EARLY_GREEN):
+        if kind in (pb.COMMAND_KIND_FORCE_PHASE, pb.COMMAND_KIND_EARLY_GREEN):
             h = int(cmd.phase_index)
             if not 0 <= h < pp.n_phases:
                 return f"phase {h} does not exist in program {pp.program_id!r} ({pp.n_phases} phases)"
             if not pp.resumable[h]:
                 return f"phase {h} of program {pp.program_id!r} is a transition phase, not a green stage"
-        if kind == CK.COMMAND_KIND_SET_PROGRAM:
+        if kind == pb.COMMAND_KIND_SET_PROGRAM:
             if plan.program_by_id(cmd.program_id) is None:
                 names = ", ".join(sorted(p.program_id for p in plan.programs.values()))
                 return f"controller {plan.tls_id} has no program {cmd.program_id!r} (has {names})"
@@ -167,21 +171,14 @@ class SafetyLayer:
         with it. Latest: the phase's effective maximum and, for every waiting link, its maximum
         red less the shortest wait after this phase. When they cross, the earliest wins.
         """
-        plan = m.plan
-        pp = plan.program(m.program)
-        h = m.phase
-        nxt = (h + 1) % pp.n_phases
-        c = st.codes(m.chars)
-        drive = st.DRIVE[c]
-        ending = drive & ~pp.green[nxt]
-        lo = max(now, m.phase_start + float(pp.eff_min[h]))
-        if ending.any():
-            lo = max(lo, float((m.since + plan.min_green_req)[ending].max()))
-        hi = m.phase_start + float(pp.eff_max[h])
-        waiting = ~st.GREENISH[c] & np.isfinite(plan.max_red_req) & np.isfinite(pp.next_green_wait[h])
-        if waiting.any():
-            lim = m.since + plan.max_red_req - pp.next_green_wait[h]
-            hi = min(hi, float(lim[waiting].min()))
+        lo_min, hi_max, ending, green_req, waiting, red_req, wait = _window_terms(m)
+        lo = max(now, m.phase_start + lo_min)
+        if len(ending):
+            lo = max(lo, float((m.since[ending] + green_req).max()))
+        hi = m.phase_start + hi_max
+        if len(waiting):
+            lim = m.since[waiting] + red_req - wait
+            hi = min(hi, float(lim.min()))
         return lo, max(lo, hi)
 
     def _clamp_duration(self, cmd: pb.SignalCommand, m: SignalMachine, now: float, notes: list[str]) -> str:
@@ -192,23 +189,23 @@ class SafetyLayer:
             return f"phase {m.phase} of program {pp.program_id!r} has a fixed duration"
         lo, hi = self.duration_window(m, now)
         exp = cmd.expires_ns / 1e9
-        if cmd.kind == CK.COMMAND_KIND_SET_DURATION:
+        if cmd.kind == pb.COMMAND_KIND_SET_DURATION:
             want = now + float(cmd.duration_s)
-        elif cmd.kind == CK.COMMAND_KIND_EXTEND_GREEN:
+        elif cmd.kind == pb.COMMAND_KIND_EXTEND_GREEN:
             if not math.isfinite(m.phase_end):
                 return "the phase is held; an extension has no end to move"
             want = m.phase_end + float(cmd.duration_s)
         else:
             want = exp
         end = min(max(want, lo), hi)
-        if cmd.kind == CK.COMMAND_KIND_HOLD_PHASE and end <= now + MIN_DURATION_S:
+        if cmd.kind == pb.COMMAND_KIND_HOLD_PHASE and end <= now + MIN_DURATION_S:
             return "nothing to hold: the stage is at its maximum green (or a waiting link's maximum red)"
         if abs(end - want) > 1e-3:
             notes.append(f"stage end moved by {end - want:+.1f} s to respect min/max green and max red")
-        if cmd.kind == CK.COMMAND_KIND_SET_DURATION:
+        if cmd.kind == pb.COMMAND_KIND_SET_DURATION:
             # field controllers refuse a zero duration: "end now" is the shortest positive one
             cmd.duration_s = float(np.float32(max(end - now, MIN_DURATION_S)))
-        elif cmd.kind == CK.COMMAND_KIND_EXTEND_GREEN:
+        elif cmd.kind == pb.COMMAND_KIND_EXTEND_GREEN:
             cmd.duration_s = float(np.float32(max(0.0, end - m.phase_end)))
         else:
             cmd.expires_ns = int(end * 1e9)
@@ -239,7 +236,7 @@ class SafetyLayer:
     def _all_red_hold(self, m: SignalMachine, now: float) -> float:
         steps_end = now
         probe = m.clone(log=False)
-        cmd = pb.SignalCommand(junction_id=m.plan.tls_id, kind=CK.COMMAND_KIND_ALL_RED, expires_ns=int(now * 1e9) + 1)
+        cmd = pb.SignalCommand(junction_id=m.plan.tls_id, kind=pb.COMMAND_KIND_ALL_RED, expires_ns=int(now * 1e9) + 1)
         probe.apply(cmd, now)
         if probe.segments:
             steps_end = probe.segments[-1][1]
@@ -315,6 +312,37 @@ class SafetyLayer:
                 v = Verdict("accepted", None, chars)
         self.counts[v.outcome] += 1
         return v
+
+
+def _window_terms(m: SignalMachine) -> tuple[float, float, IDX, F64, IDX, F64, F64]:
+    """The time-free terms of :meth:`SafetyLayer.duration_window` for ``m``'s phase and state (memoised).
+
+    (effective min and max of the phase s, links ending with it and their minimum green s,
+    waiting links, their maximum red s and their shortest wait after this phase s).
+    """
+    plan = m.plan
+    key = ("safety.window", m.program, m.phase, m.chars)
+    hit = plan.memo.get(key)
+    if hit is None:
+        if len(plan.memo) > rules.MEMO_MAX:
+            plan.memo.clear()
+        pp = plan.program(m.program)
+        h = m.phase
+        c = st.codes(m.chars)
+        ending = np.flatnonzero(st.DRIVE[c] & ~pp.green[(h + 1) % pp.n_phases])
+        waiting = np.flatnonzero(~st.GREENISH[c] & np.isfinite(plan.max_red_req) & np.isfinite(pp.next_green_wait[h]))
+        hit = (
+            float(pp.eff_min[h]),
+            float(pp.eff_max[h]),
+            ending,
+            plan.min_green_req[ending],
+            waiting,
+            plan.max_red_req[waiting],
+            pp.next_green_wait[h][waiting],
+        )
+        plan.memo[key] = hit
+    out: tuple[float, float, IDX, F64, IDX, F64, F64] = hit
+    return out
 
 
 def unsafe_programs(plan: ControllerPlan) -> dict[str, str]:

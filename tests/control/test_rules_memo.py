@@ -1,4 +1,4 @@
-"""The rules' memoised per-state-change masks give exactly what the direct computation gives.
+"""The rules' memoised masks (per state change, per stage window) give exactly what the direct computation gives.
 
 ``reference_violations`` and ``reference_red_runs`` are the rules as first written (every mask
 recomputed from the state strings on every call); hypothesis draws transitions between program
@@ -15,9 +15,10 @@ from hypothesis import strategies as hs
 
 from control import rules
 from control import states as st
-from control.machine import Transition
+from control.machine import SignalMachine, Transition
 from control.plan import ControllerPlan, build_plans
 from control.rules import EPS, Violation
+from control.safety import SafetyLayer
 from roadnet import corridor, grid, load_sumo
 from tests.conftest import PASUBIO
 from tests.control.conftest import PASUBIO_ADDITIONAL
@@ -145,3 +146,44 @@ def test_memoised_rules_equal_the_direct_computation(
     log = [tr, Transition(t + 3.0, chars, prev, since + 1.0, None)]
     got = rules.red_runs(plan, log, t + 9.0, prev, since)
     np.testing.assert_array_equal(got, reference_red_runs(plan, log, t + 9.0, prev, since))
+
+
+def reference_duration_window(m: SignalMachine, now: float) -> tuple[float, float]:
+    """:meth:`SafetyLayer.duration_window` with every mask computed from the state (before the memo)."""
+    plan = m.plan
+    pp = plan.program(m.program)
+    h = m.phase
+    c = st.codes(m.chars)
+    ending = st.DRIVE[c] & ~pp.green[(h + 1) % pp.n_phases]
+    lo = max(now, m.phase_start + float(pp.eff_min[h]))
+    if ending.any():
+        lo = max(lo, float((m.since + plan.min_green_req)[ending].max()))
+    hi = m.phase_start + float(pp.eff_max[h])
+    waiting = ~st.GREENISH[c] & np.isfinite(plan.max_red_req) & np.isfinite(pp.next_green_wait[h])
+    if waiting.any():
+        lim = m.since + plan.max_red_req - pp.next_green_wait[h]
+        hi = min(hi, float(lim[waiting].min()))
+    return lo, max(lo, hi)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=hs.sampled_from(["grid", "corridor", "pasubio"]),
+    ti=hs.integers(0, 50),
+    pick=hs.integers(0, 20),
+    run=hs.floats(0.0, 300.0),
+    seed=hs.integers(0, 2**32 - 1),
+)
+def test_memoised_duration_window_equals_the_direct_computation(
+    name: str, ti: int, pick: int, run: float, seed: int
+) -> None:
+    plans = _plans(name)
+    plan = plans[ti % len(plans)]
+    p = next(iter(plan.programs))
+    m = SignalMachine.start(plan, p, pick % plan.program(p).n_phases, 1000.0)
+    now = 1000.0 + run
+    m.advance(now)
+    m.since = m.since - np.random.default_rng(seed).uniform(0.0, 90.0, plan.n_links)
+    layer = SafetyLayer(plans)
+    assert layer.duration_window(m, now) == reference_duration_window(m, now)
+    assert layer.duration_window(m, now) == reference_duration_window(m, now)  # from the memo
