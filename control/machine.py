@@ -195,7 +195,7 @@ class SignalMachine:
         kind = cmd.kind
         exp = cmd.expires_ns / 1e9 if cmd.expires_ns else math.inf
         d = float(cmd.duration_s)
-        if kind == CK.COMMAND_KIND_RELEASE:
+        if kind == pb.COMMAND_KIND_RELEASE:
             self.expires = math.inf
             self.mode = pb.CONTROL_MODE_LOCAL_PLAN
             self.early_target = None
@@ -207,27 +207,27 @@ class SignalMachine:
         self.mode = pb.CONTROL_MODE_OVERRIDE if cmd.source.startswith("operator:") else pb.CONTROL_MODE_CLOUD
         self.expires = exp
         pp = self.plan.program(self.program)
-        if kind == CK.COMMAND_KIND_SET_DURATION and self.in_phase:
+        if kind == pb.COMMAND_KIND_SET_DURATION and self.in_phase:
             self.phase_end = now + d
-        elif kind == CK.COMMAND_KIND_HOLD_PHASE and self.in_phase:
+        elif kind == pb.COMMAND_KIND_HOLD_PHASE and self.in_phase:
             self.phase_end = math.inf
-        elif kind == CK.COMMAND_KIND_EXTEND_GREEN and self.in_phase:
+        elif kind == pb.COMMAND_KIND_EXTEND_GREEN and self.in_phase:
             self.phase_end = self.phase_end + d
-        elif kind == CK.COMMAND_KIND_EARLY_GREEN and self.in_phase:
+        elif kind == pb.COMMAND_KIND_EARLY_GREEN and self.in_phase:
             h = int(cmd.phase_index)
             if 0 <= h < pp.n_phases and h != self.phase:
                 self.early_target = h
                 if pp.flexible[self.phase]:
                     self.phase_end = min(self.phase_end, self.phase_start + float(pp.eff_min[self.phase]))
-        elif kind == CK.COMMAND_KIND_FORCE_PHASE:
+        elif kind == pb.COMMAND_KIND_FORCE_PHASE:
             h = int(cmd.phase_index)
             if 0 <= h < pp.n_phases:
                 self._clear_to(self.program, h, now)
-        elif kind == CK.COMMAND_KIND_SET_PROGRAM:
+        elif kind == pb.COMMAND_KIND_SET_PROGRAM:
             np_ = self.plan.program_by_id(cmd.program_id)
             if np_ is not None:
                 self._clear_to(np_.index, np_.next_resumable(0), now)
-        elif kind == CK.COMMAND_KIND_ALL_RED:
+        elif kind == pb.COMMAND_KIND_ALL_RED:
             ended = self._ending()
             steps, _ = clearance(self.plan, self.chars, self.since, self.plan.all_red, now)
             self.target = None

@@ -77,6 +77,8 @@ class _Pair:
     min_green_req: F64
     red_end: npt.NDArray[np.intp]  #: red (not amber) -> green
     min_red_req: F64
+    timed: npt.NDArray[np.intp]  #: the three above together (one test for "every timer served")
+    timed_req: F64
     new_green: B  #: (K,) links turning green (red runs end here)
     clear_rows: B  #: (K,) new greens with a foe that is amber now (a clearance break whatever the times)
     clear_k: npt.NDArray[np.intp]  #: (P,) new green of each foe pair that must have been red long enough
@@ -124,6 +126,8 @@ def _pair(plan: ControllerPlan, prev: str, chars: str) -> _Pair:
         min_green_req=plan.min_green_req[green_end],
         red_end=red_end,
         min_red_req=plan.min_red_req[red_end],
+        timed=np.concatenate([amber_end, green_end, red_end]),
+        timed_req=np.concatenate([plan.amber_req[amber_end], plan.min_green_req[green_end], plan.min_red_req[red_end]]),
         new_green=new_green,
         clear_rows=np.asarray(amber_foe.any(axis=1), dtype=np.bool_),
         clear_k=ck,
@@ -175,14 +179,15 @@ def transition_violations(plan: ControllerPlan, tr: Transition) -> list[Violatio
         out.append(Violation(t, "no-amber", pr.no_amber))
     if pr.amber_to_green:
         out.append(Violation(t, "amber-to-green", pr.amber_to_green))
-    for rule, idx, req in (
-        ("amber", pr.amber_end, pr.amber_req),
-        ("min-green", pr.green_end, pr.min_green_req),
-        ("min-red", pr.red_end, pr.min_red_req),
-    ):
-        hit = _short(t, tr.since, idx, req)
-        if hit is not None:
-            out.append(Violation(t, rule, hit[0], hit[1]))
+    if len(pr.timed) and (t - tr.since[pr.timed] < pr.timed_req - EPS).any():
+        for rule, idx, req in (
+            ("amber", pr.amber_end, pr.amber_req),
+            ("min-green", pr.green_end, pr.min_green_req),
+            ("min-red", pr.red_end, pr.min_red_req),
+        ):
+            hit = _short(t, tr.since, idx, req)
+            if hit is not None:
+                out.append(Violation(t, rule, hit[0], hit[1]))
     if len(pr.clear_k) or pr.clear_rows.any():
         red_for = np.where(pr.clear_red, t - tr.since[pr.clear_b], 0.0)
         short = red_for < pr.clear_req - EPS
