@@ -36,6 +36,8 @@ B = npt.NDArray[np.bool_]
 MAX_STEPS = 96
 #: green windows kept per link
 WINDOWS = 3
+#: displayed states memoised per controller before the memo is reset
+MEMO_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -78,14 +80,13 @@ class Prediction:
 
     def group_changes(self) -> tuple[I64, I64, F64, F64, F64]:
         """Per signal group (G,): group id, light state, next change min / likely / max (s)."""
-        gids, first = np.unique(self.plan.groups, return_index=True)
-        kl = self.klass[:, first]  # (N+1, G)
-        same = kl == kl[0][None, :]
-        run = np.cumprod(same, axis=0).astype(np.bool_)
+        gids, phase_kl = _group_terms(self.plan, self.program)
+        shown, state = _shown_groups(self.plan, self.chars[0])
+        # (N, G) does each later phase show the group's current class; the change ends the
+        # first run of phases that do
+        differs = phase_kl[self.phases[1:]] != shown[None, :]
         # index of the last phase of the leading run: its end is the change
-        last = run.sum(axis=0) - 1
-        ch = [self.chars[0][int(k)] for k in first]
-        state = np.array([LIGHT_STATE.get(c, 0) for c in ch], dtype=np.int64)
+        last = np.where(differs.any(axis=0), differs.argmax(axis=0), len(self.phases) - 1)
         return gids, state, self.end_min[last], self.end_likely[last], self.end_max[last]
 
     @cached_property
@@ -131,6 +132,41 @@ class Prediction:
         """(len(links), W) likely start, likely end and latest end of the next green windows of many links, s."""
         w = self._windows
         return w[0][links], w[1][links], w[4][links]
+
+
+def _groups(plan: ControllerPlan) -> tuple[I64, I64]:
+    """Signal group ids (G,) and each group's first link (G,) (memoised; SPaT reports a group by it)."""
+    hit = plan.memo.get(("spat.groups",))
+    if hit is None:
+        hit = plan.memo[("spat.groups",)] = np.unique(plan.groups, return_index=True)
+    out: tuple[I64, I64] = hit
+    return out
+
+
+def _group_terms(plan: ControllerPlan, program: int) -> tuple[I64, npt.NDArray[np.int8]]:
+    """Signal group ids (G,) and the (H, G) class of each group's first link per phase of ``program`` (memoised)."""
+    key = ("spat.phase_groups", program)
+    hit = plan.memo.get(key)
+    if hit is None:
+        gids, first = _groups(plan)
+        hit = plan.memo[key] = (gids, plan.program(program).klass[:, first])
+    out: tuple[I64, npt.NDArray[np.int8]] = hit
+    return out
+
+
+def _shown_groups(plan: ControllerPlan, chars: str) -> tuple[npt.NDArray[np.int8], I64]:
+    """(G,) class and SPaT light state of each group's first link in the displayed ``chars`` (memoised)."""
+    key = ("spat.shown", chars)
+    hit = plan.memo.get(key)
+    if hit is None:
+        _, first = _groups(plan)
+        ch = [chars[int(k)] for k in first]
+        hit = (st.klass(chars)[first], np.array([LIGHT_STATE.get(c, 0) for c in ch], dtype=np.int64))
+        if len(plan.memo) > MEMO_MAX:
+            plan.memo.clear()
+        plan.memo[key] = hit
+    out: tuple[npt.NDArray[np.int8], I64] = hit
+    return out
 
 
 def link_windows_many(preds: Sequence[Prediction], which: I64, links: I64) -> tuple[F64, F64, F64]:

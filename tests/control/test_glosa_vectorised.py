@@ -3,11 +3,14 @@
 * :func:`control.spat.link_windows_many` (all vehicles' green windows at once, over many
   controllers' predictions) equals :meth:`Prediction.link_windows` asked per vehicle;
 * :func:`control.glosa.advise` equals a scalar reference that walks each vehicle's windows in
-  order and takes the first reachable one (the module's documented rule).
+  order and takes the first reachable one (the module's documented rule);
+* :meth:`Prediction.group_changes` (SPaT's next change per group, from memoised group terms)
+  equals the direct computation from the predicted link classes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cache
 
@@ -15,11 +18,13 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
+from control import states as st
 from control.glosa import advise
 from control.machine import SignalMachine
 from control.plan import ControllerPlan, build_plans
 from control.spat import WINDOWS, Prediction, link_windows_many, predict
 from roadnet import RoadNetwork, corridor, grid, load_sumo
+from roadnet.signals import LIGHT_STATE
 from tests.conftest import PASUBIO
 from tests.control.conftest import PASUBIO_ADDITIONAL
 
@@ -133,3 +138,36 @@ def test_advise_equals_the_scalar_reference(
         )
         assert int(res.window[i]) == w
         np.testing.assert_array_equal([res.speed[i], res.v_lo[i], res.v_hi[i]], [speed, lo, speed])
+
+
+def reference_group_changes(pred: Prediction) -> tuple[np.ndarray, ...]:
+    """Per group: id, light state, next change min / likely / max, from the (N+1, K) classes directly."""
+    gids, first = np.unique(pred.plan.groups, return_index=True)
+    kl = pred.klass[:, first]
+    run = np.cumprod(kl == kl[0][None, :], axis=0).astype(np.bool_)
+    last = run.sum(axis=0) - 1
+    state = np.array([LIGHT_STATE.get(pred.chars[0][int(k)], 0) for k in first], dtype=np.int64)
+    return gids, state, pred.end_min[last], pred.end_likely[last], pred.end_max[last]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=hs.sampled_from(["grid", "corridor", "pasubio"]),
+    spec=PRED,
+    shown=hs.lists(hs.tuples(hs.integers(0, 200), hs.sampled_from("ryYgGsuoO")), max_size=6),
+)
+def test_group_changes_equal_the_direct_computation(
+    name: str, spec: tuple[int, int, float, float | None, float, bool], shown: list[tuple[int, str]]
+) -> None:
+    net, plans = _map(name)
+    pred = _prediction(net, plans, spec)
+    # the field may show a state that is not the phase's own (a transition it synthesised)
+    chars = list(pred.chars[0])
+    for k, c in shown:
+        chars[k % len(chars)] = c
+    pred = dataclasses.replace(pred, chars=["".join(chars), *pred.chars[1:]])
+    assert st.klass(pred.chars[0]).shape == (pred.plan.n_links,)
+    for got, want in zip(pred.group_changes(), reference_group_changes(pred), strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(pred.group_changes(), reference_group_changes(pred), strict=True):  # from the memo
+        np.testing.assert_array_equal(got, want)
