@@ -61,8 +61,10 @@ class KalmanPredictor:
         dt
             Time step(s) in s: a scalar or shape (N,).
         """
-        d = np.asarray(dt, dtype=np.float64)
-        if d.ndim == 0 and d == 0.0:
+        d: float | FloatArray = float(dt) if isinstance(dt, float | int) else np.asarray(dt, dtype=np.float64)
+        if not isinstance(d, float) and d.ndim == 0:
+            d = float(d)
+        if isinstance(d, float) and d == 0.0:
             return
         # component-first views: on the store's contiguous blocks every operation runs along
         # the long axis of tracks
@@ -71,9 +73,9 @@ class KalmanPredictor:
         xT[0:2] += d * xT[2:4]
         PT[0:2] += d * PT[2:4]
         PT[:, 0:2] += d * PT[:, 2:4]
-        if d.ndim == 0:
-            if (float(d), self.q) != self._q_for:
-                self._q_for, self._q = (float(d), self.q), process_noise(float(d), self.q)[:, :, None]
+        if isinstance(d, float):
+            if (d, self.q) != self._q_for:
+                self._q_for, self._q = (d, self.q), process_noise(d, self.q)[:, :, None]
             PT += self._q
             return
         a = np.abs(d)
