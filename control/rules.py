@@ -81,6 +81,7 @@ class _Pair:
     timed_req: F64
     new_green: B  #: (K,) links turning green (red runs end here)
     clear_rows: B  #: (K,) new greens with a foe that is amber now (a clearance break whatever the times)
+    clear_any: bool  #: clear_rows.any()
     clear_k: npt.NDArray[np.intp]  #: (P,) new green of each foe pair that must have been red long enough
     clear_b: npt.NDArray[np.intp]  #: (P,) its foe
     clear_red: B  #: (P,) the foe was red (not green, not amber) before and stays red: its red time counts
@@ -130,6 +131,7 @@ def _pair(plan: ControllerPlan, prev: str, chars: str) -> _Pair:
         timed_req=np.concatenate([plan.amber_req[amber_end], plan.min_green_req[green_end], plan.min_red_req[red_end]]),
         new_green=new_green,
         clear_rows=np.asarray(amber_foe.any(axis=1), dtype=np.bool_),
+        clear_any=bool(amber_foe.any()),
         clear_k=ck,
         clear_b=cb,
         clear_red=(~p_green & ~p_amber & n_red)[cb],
@@ -188,10 +190,10 @@ def transition_violations(plan: ControllerPlan, tr: Transition) -> list[Violatio
             hit = _short(t, tr.since, idx, req)
             if hit is not None:
                 out.append(Violation(t, rule, hit[0], hit[1]))
-    if len(pr.clear_k) or pr.clear_rows.any():
+    if len(pr.clear_k) or pr.clear_any:
         red_for = np.where(pr.clear_red, t - tr.since[pr.clear_b], 0.0)
         short = red_for < pr.clear_req - EPS
-        if pr.clear_rows.any() or short.any():
+        if pr.clear_any or short.any():
             miss = float((pr.clear_req - red_for)[short].max()) if short.any() else 0.0
             rows = pr.clear_rows.copy()
             rows[pr.clear_k[short]] = True

@@ -271,16 +271,17 @@ class SafetyLayer:
         """Run a preview until its effect is over; (violations, (K,) longest red runs incl. predicted)."""
         limit = now + self.cfg.max_expiry_s + float(test.plan.program(test.program).duration.sum()) + 60.0
         log: list[Transition] = test.log if test.log is not None else []
+        # settled: a phase has ended since ``now`` (the log only grows: look at new entries only)
+        # and the controller shows a stage again (or the program has none) with nothing pending
+        ended, seen = False, 0
         for _ in range(MAX_PREVIEW_EVENTS):
-            pp = test.plan.program(test.program)
-            settled = (
-                any(tr.ended is not None and tr.t >= now for tr in log)
-                and test.in_phase
-                and test.early_target is None
-                and (bool(pp.flexible[test.phase]) or not pp.flexible.any())
-            )
-            if settled:
-                break
+            if not ended:
+                ended = any(tr.ended is not None and tr.t >= now for tr in log[seen:])
+                seen = len(log)
+            if ended and test.in_phase and test.early_target is None:
+                pp = test.plan.program(test.program)
+                if bool(pp.flexible[test.phase]) or not pp.flexible.any():
+                    break
             te = test.next_event()
             if te > limit:
                 return None
