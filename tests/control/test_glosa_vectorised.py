@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from functools import cache
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -21,25 +20,13 @@ from hypothesis import strategies as hs
 from control import states as st
 from control.glosa import advise
 from control.machine import SignalMachine
-from control.plan import ControllerPlan, build_plans
+from control.plan import ControllerPlan
 from control.spat import WINDOWS, Prediction, link_windows_many, predict
-from roadnet import RoadNetwork, corridor, grid, load_sumo
+from roadnet import RoadNetwork
 from roadnet.signals import LIGHT_STATE
-from tests.conftest import PASUBIO
-from tests.control.conftest import PASUBIO_ADDITIONAL
+from tests.control.test_safety_properties import _map
 
 T0 = 1000.0
-
-
-@cache
-def _map(name: str) -> tuple[RoadNetwork, list[ControllerPlan]]:
-    if name == "grid":
-        net = grid(3, 3)
-    elif name == "corridor":
-        net = corridor(4)
-    else:
-        net = load_sumo(PASUBIO / "pasubio_buslanes.net.xml", [PASUBIO / a for a in PASUBIO_ADDITIONAL])
-    return net, build_plans(net)
 
 
 #: (controller pick, stage pick, seconds run, intent offset s or None, horizon s, deterministic)
@@ -74,7 +61,7 @@ def _prediction(
 def test_link_windows_many_equals_one_link_at_a_time(
     name: str, specs: list[tuple[int, int, float, float | None, float, bool]], rows: list[tuple[int, int]]
 ) -> None:
-    net, plans = _map(name)
+    net, plans, _ = _map(name)
     preds = [_prediction(net, plans, s) for s in specs]
     which = np.array([a % len(preds) for a, _ in rows], dtype=np.int64)
     links = np.array([b % preds[a % len(preds)].plan.n_links for a, b in rows], dtype=np.int64)
@@ -159,7 +146,7 @@ def reference_group_changes(pred: Prediction) -> tuple[np.ndarray, ...]:
 def test_group_changes_equal_the_direct_computation(
     name: str, spec: tuple[int, int, float, float | None, float, bool], shown: list[tuple[int, str]]
 ) -> None:
-    net, plans = _map(name)
+    net, plans, _ = _map(name)
     pred = _prediction(net, plans, spec)
     # the field may show a state that is not the phase's own (a transition it synthesised)
     chars = list(pred.chars[0])

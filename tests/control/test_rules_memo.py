@@ -7,8 +7,6 @@ states, clearance states and arbitrary strings, with random timers, on the three
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
@@ -16,23 +14,15 @@ from hypothesis import strategies as hs
 from control import rules
 from control import states as st
 from control.machine import SignalMachine, Transition
-from control.plan import ControllerPlan, build_plans
+from control.plan import ControllerPlan
 from control.rules import EPS, Violation
-from control.safety import SafetyLayer
-from roadnet import corridor, grid, load_sumo
-from tests.conftest import PASUBIO
-from tests.control.conftest import PASUBIO_ADDITIONAL
+from tests.control.test_safety_properties import _map
 
 F64 = np.ndarray
 
 
-@cache
 def _plans(name: str) -> list[ControllerPlan]:
-    if name == "grid":
-        return build_plans(grid(3, 3))
-    if name == "corridor":
-        return build_plans(corridor(4))
-    return build_plans(load_sumo(PASUBIO / "pasubio_buslanes.net.xml", [PASUBIO / a for a in PASUBIO_ADDITIONAL]))
+    return _map(name)[1]
 
 
 def reference_violations(plan: ControllerPlan, tr: Transition) -> list[Violation]:
@@ -184,6 +174,6 @@ def test_memoised_duration_window_equals_the_direct_computation(
     now = 1000.0 + run
     m.advance(now)
     m.since = m.since - np.random.default_rng(seed).uniform(0.0, 90.0, plan.n_links)
-    layer = SafetyLayer(plans)
+    layer = _map(name)[2]
     assert layer.duration_window(m, now) == reference_duration_window(m, now)
     assert layer.duration_window(m, now) == reference_duration_window(m, now)  # from the memo
