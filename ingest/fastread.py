@@ -109,23 +109,13 @@ class BulkReader:
         try:
             while n - pos >= 2:
                 head = buf[pos]
-                # remaining length: 1..4 bytes, 7 bits each, low first
-                i = pos + 1
-                length = 0
-                shift = 0
-                while True:
-                    if i >= n:
-                        return MQTTErrorCode.MQTT_ERR_SUCCESS  # length not complete yet
-                    b = buf[i]
-                    length |= (b & 0x7F) << shift
-                    i += 1
-                    if not b & 0x80:
-                        break
-                    shift += 7
-                    if shift > 21:  # malformed: paho says so and drops the connection
-                        self._paho += buf[pos:]
-                        pos = n
-                        return self._to_paho()
+                length, i = _varint(buf, pos + 1, n)  # the remaining length
+                if i == _INCOMPLETE:
+                    return MQTTErrorCode.MQTT_ERR_SUCCESS  # length not complete yet
+                if i == _MALFORMED:  # paho says so and drops the connection
+                    self._paho += buf[pos:]
+                    pos = n
+                    return self._to_paho()
                 end = i + length
                 if end > n:
                     return MQTTErrorCode.MQTT_ERR_SUCCESS  # body not complete yet
@@ -160,6 +150,29 @@ class BulkReader:
         return MQTTErrorCode.MQTT_ERR_SUCCESS
 
 
+_INCOMPLETE = -1
+_MALFORMED = -2
+
+
+def _varint(buf: bytearray, i: int, end: int) -> tuple[int, int]:
+    """MQTT's variable byte integer at ``i`` (1..4 bytes, 7 bits each, low first): ``(value,
+    index after it)``; the index is ``_INCOMPLETE`` when it runs to ``end``, ``_MALFORMED`` when
+    longer than four bytes."""
+    value = 0
+    shift = 0
+    while True:
+        if i >= end:
+            return 0, _INCOMPLETE
+        b = buf[i]
+        value |= (b & 0x7F) << shift
+        i += 1
+        if not b & 0x80:
+            return value, i
+        shift += 7
+        if shift > 21:
+            return 0, _MALFORMED
+
+
 def _payload_start(buf: bytearray, i: int, end: int, v5: bool) -> int:
     """Where the payload of the PUBLISH whose variable header starts at ``i`` begins; -1 when the
     topic length or (MQTT 5) the property length runs past the packet's ``end``, or the topic is
@@ -172,17 +185,9 @@ def _payload_start(buf: bytearray, i: int, end: int, v5: bool) -> int:
         return j if j <= end else -1
     if tlen == 0:  # a topic alias (never asked for): paho resolves those
         return -1
-    plen = 0
-    shift = 0
-    while True:  # property length: a variable byte integer
-        if j >= end or shift > 21:
-            return -1
-        b = buf[j]
-        plen |= (b & 0x7F) << shift
-        j += 1
-        if not b & 0x80:
-            break
-        shift += 7
+    plen, j = _varint(buf, j, end)  # the property length
+    if j < 0:
+        return -1
     j += plen
     return j if j <= end else -1
 
