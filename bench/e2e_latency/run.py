@@ -4,8 +4,10 @@ COPY (``bench.store_writer``), all in one run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,6 +15,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ import psycopg
 
 from bench.e2e_latency.load import DesignLoad
 from bench.e2e_latency.measure import AdvisoryTimer
+from cloud.broker import MOSQUITTO_CONF, listening
 from roadnet import grid, save_map
 
 
@@ -149,6 +153,36 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def private_broker(host: str = "127.0.0.1") -> Iterator[int]:
+    """A Mosquitto of the bench's own on a free port, configured as the platform is deployed
+    (``cloud.broker.MOSQUITTO_CONF``: ``set_tcp_nodelay``, a deep queue); yields its port."""
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(exe).exists():
+        raise SystemExit(
+            "bench.e2e_latency: mosquitto is not installed (scripts/services installs it), or pass --mqtt-port"
+        )
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="xj-e2e-broker-") as tmp:
+        conf = Path(tmp) / "mosquitto.conf"
+        conf.write_text(MOSQUITTO_CONF.format(port=port, host=host))
+        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            end = time.monotonic() + 10.0
+            while not listening(host, port):
+                if proc.poll() is not None or time.monotonic() > end:
+                    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                    raise SystemExit(f"bench.e2e_latency: the private Mosquitto did not start: {err.strip()}")
+                time.sleep(0.05)
+            yield port
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def run(
