@@ -89,7 +89,7 @@ def advise(
     qd = np.zeros(len(dist)) if queue_delay is None else np.asarray(queue_delay, dtype=np.float64)
     t_lo = np.where(start <= 0, 0.0, start + margin) + qd[:, None]
     t_hi = end - margin
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         hi = np.where(t_lo > 0, d / t_lo, np.inf)
         lo = np.where(t_hi > 0, d / t_hi, np.inf)
     vmax = np.asarray(v_max, dtype=np.float64)[:, None]

@@ -31,6 +31,9 @@ def _find_shared_data() -> Path:
 
 
 SHARED_DATA = _find_shared_data()
+# what the code under test resolves as {shared_data} (scenario files, CLIs run as subprocesses)
+# is the data the fixtures found, wherever the clone stands
+os.environ.setdefault("XJ_SHARED_DATA", str(SHARED_DATA))
 PASUBIO = SHARED_DATA / "sumo" / "bologna-pasubio"
 V2X_SAMPLES = SHARED_DATA / "v2x-samples"
 
