@@ -17,11 +17,23 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, Required, TypedDict, Unpack
 
 AuditEntry = dict[str, Any]
 AuditSink = Callable[[AuditEntry], None]
 LOG = logging.getLogger("xiangjiang.cloud.audit")
+
+
+class EntryFields(TypedDict):
+    """The keywords of :meth:`AuditLog.entry` and :meth:`AuditLog.record` besides actor and action."""
+
+    role: NotRequired[str]
+    target: NotRequired[str]
+    reason: NotRequired[str]
+    outcome: Required[str]
+    details: NotRequired[dict[str, Any] | None]
+    #: s since the epoch (default now)
+    time: NotRequired[float | None]
 
 
 class AuditChain(Protocol):
@@ -56,46 +68,23 @@ class AuditLog:
         self.chain: AuditChain | None = None
         self._clock = clock
 
-    def entry(
-        self,
-        actor: str,
-        action: str,
-        *,
-        role: str = "",
-        target: str = "",
-        reason: str = "",
-        outcome: str,
-        details: dict[str, Any] | None = None,
-        time: float | None = None,
-    ) -> AuditEntry:
+    def entry(self, actor: str, action: str, **fields: Unpack[EntryFields]) -> AuditEntry:
         """A new entry (not yet recorded); ``audit_id`` in its details identifies it everywhere."""
+        t = fields.get("time")
         return {
-            "time": self._clock() if time is None else time,
+            "time": self._clock() if t is None else t,
             "actor": actor,
-            "role": role,
+            "role": fields.get("role", ""),
             "action": action,
-            "target": target,
-            "reason": reason,
-            "outcome": outcome,
-            "details": {"audit_id": uuid.uuid4().hex, **(details or {})},
+            "target": fields.get("target", ""),
+            "reason": fields.get("reason", ""),
+            "outcome": fields["outcome"],
+            "details": {"audit_id": uuid.uuid4().hex, **(fields.get("details") or {})},
         }
 
-    def record(
-        self,
-        actor: str,
-        action: str,
-        *,
-        role: str = "",
-        target: str = "",
-        reason: str = "",
-        outcome: str,
-        details: dict[str, Any] | None = None,
-        time: float | None = None,
-    ) -> AuditEntry:
+    def record(self, actor: str, action: str, **fields: Unpack[EntryFields]) -> AuditEntry:
         """Append one entry (at ``time``, s since the epoch, default now) and return it."""
-        e = self.entry(
-            actor, action, role=role, target=target, reason=reason, outcome=outcome, details=details, time=time
-        )
+        e = self.entry(actor, action, **fields)
         fut = self._publish(e)
         if fut is not None:
             fut.add_done_callback(_log_failure)
