@@ -609,17 +609,12 @@ class Engine:
         """Reroute running vehicles whose remaining route needs a fully closed edge."""
         if len(self._edge_blocked) == 0:
             return
-        blocked = set(self._edge_blocked.tolist())
         f = self.fleet
-        routers: dict[int, Router] = {}
-        for i in range(f.n):
-            rest = self.routes[f.rpos[i] + 1 : f.rend[i]]
-            if not blocked.intersection(rest.tolist()):
-                continue
-            g = int(f.grp[i])
-            if g not in routers:
-                routers[g] = Router(self.graph, self.topo.perm_bits[g], blocked=blocked)
-            path = routers[g].route(int(self.routes[f.rpos[i]]), int(self.routes[f.rend[i] - 1]))
+        # vehicles whose route after the current edge needs a blocked edge, all at once
+        hit = np.concatenate([[0], np.cumsum(np.isin(self.routes, self._edge_blocked))])
+        needs = hit[f.rend] - hit[f.rpos + 1] > 0
+        for i in np.flatnonzero(needs).tolist():
+            path = self._router(int(f.grp[i])).route(int(self.routes[f.rpos[i]]), int(self.routes[f.rend[i] - 1]))
             if path is not None:
                 self._replace_route(i, path)
 
@@ -703,7 +698,7 @@ class Engine:
             if not blocked.intersection(r[1:]):
                 continue
             g = int(self._type_grp[self.demand.vtype[i]])
-            path = Router(self.graph, self.topo.perm_bits[g], blocked=blocked).route(r[0], r[-1])
+            path = self._router(g).route(r[0], r[-1])
             if path is not None and len(path) == len(r):
                 self.routes[ro[i] : ro[i + 1]] = path
                 g_ = np.full(len(path), g, dtype=np.int64)
@@ -839,6 +834,8 @@ class Engine:
         return float(self.demand.depart[vid]) + ff + float(self.rec_dwell_done[vid])
 
     def _router(self, grp: int) -> Router:
+        """The shortest-path router of a class group around the edges blocked now (kept per
+        group and set of blocked edges: building one costs more than a route)."""
         key = (grp, tuple(self._edge_blocked.tolist()))
         r = self._routers.get(key)
         if r is None:
