@@ -131,11 +131,9 @@ class TrackStore:
     P
         (n, 4, 4) float64 covariances; ``PT`` the same as (4, 4, n), ``P16`` as (16, n) with
         row ``4 i + j`` the entry ``(i, j)``.
-    state
-        (22, n) float64, the rows behind ``xT`` (rows 0-3), ``P16`` (rows 4-19), ``t_birth``
-        and ``t_update`` (rows 20, 21).
     head
-        (27, n) float64: ``state``, then the int64 rows of ``track_id``, ``ident``, ``hits``,
+        (27, n) float64: the rows behind ``xT`` (rows 0-3), ``P16`` (rows 4-19), ``t_birth``
+        and ``t_update`` (rows 20, 21), then the int64 rows of ``track_id``, ``ident``, ``hits``,
         ``misses``, ``ticks`` as their bits (rows :data:`HEAD_STATE`, :data:`HEAD_TIMES`,
         :data:`HEAD_INTS`): what a track table reads, in one gather.
     t_birth, t_update
@@ -177,7 +175,6 @@ class TrackStore:
     xT: FloatArray
     PT: FloatArray
     P16: FloatArray
-    state: FloatArray
     head: FloatArray
     counts: IntArray
     tallies: FloatArray
@@ -197,7 +194,6 @@ class TrackStore:
 
     def _views(self) -> None:
         b, n = self._block, self.n
-        self.state = b[0:22]
         self.head = b[0 : _INTS.stop]
         self.xT = b[_X]
         self.x = self.xT.T
