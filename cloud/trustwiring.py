@@ -26,6 +26,7 @@ from cloud.settings import Settings
 from store.keys import StoredKey, list_keys, register_key, retire_key
 from store.privacy import Revocation, revoke_vehicle, revoked_tags
 from trust import DeviceKey, FrameVerifier, KeyRegistry, LiveIdentities, SignedFrames
+from trust.frames import obu_name
 
 LOG = logging.getLogger("xiangjiang.cloud.trust")
 T = TypeVar("T")
@@ -185,8 +186,8 @@ class PlatformTrust:
         now = time.time()
         names = self.pseudonyms_of(vehicle_id, now, back_s=self.horizon_s)
         tag = self.identities.revoke(vehicle_id, names)
-        self.keys = {k: v for k, v in self.keys.items() if v.device != f"obu/{tag}"}
-        self.adopt(self.keys.values())
+        gone = obu_name(tag)
+        self.adopt([k for k in self.keys.values() if k.device != gone])
         if self.db is None:
             return Revocation(tag, names)
         if before_delete is not None:

@@ -29,6 +29,7 @@ import numpy.typing as npt
 import psycopg
 
 from store.schema import PSEUDONYM, VEHICLE_TABLES
+from trust.frames import obu_name
 from trust.pseudonyms import DEFAULT_PERIOD_S
 from trust.pseudonyms import Pseudonymizer as KeyedPseudonyms
 
@@ -196,7 +197,7 @@ def revoke_vehicle(
     tag = pseudonymizer.revocation_tag(vehicle_id)
     with conn.transaction():
         counts = delete_vehicle_history(conn, names)
-        cur = conn.execute("DELETE FROM device_keys WHERE device = %s", (f"obu/{tag}",))
+        cur = conn.execute("DELETE FROM device_keys WHERE device = %s", (obu_name(tag),))
         counts["device_keys"] = max(cur.rowcount, 0)
         conn.execute(
             "INSERT INTO revoked_vehicles (tag, rows_deleted) VALUES (%s, %s::jsonb)"
