@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -123,7 +124,7 @@ class PlatformTrust:
             old = self.keys.get((device, key_id))
             if old is None:
                 return False
-            retired = StoredKey(**{**old.__dict__, "valid_to": min(old.valid_to, at)})
+            retired = dataclasses.replace(old, valid_to=min(old.valid_to, at))
             self.adopt([*(k for k in self.keys.values() if k is not old), retired])
             return True
         done = await self._db(lambda c: retire_key(c, device, key_id, at))
