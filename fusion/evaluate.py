@@ -159,8 +159,7 @@ class Scorecard:
         self._conn_ok = np.zeros(_N_CLASSES, dtype=np.int64)  # ... whose track carries their id
         self._conn_seen = _PerCode()
         self._conn_got = _PerCode()
-        self._queue: list[FloatArray] = []
-        self._queue_signed: list[FloatArray] = []
+        self._queue_signed: list[FloatArray] = []  # fused - truth, m (the errors are its magnitudes)
         self._queue_veh: list[FloatArray] = []
 
     def add(
@@ -232,7 +231,6 @@ class Scorecard:
         if queue_est is not None and queue_ref is not None:
             est, ref = queue_est["queue_m"], queue_ref["queue_m"]
             active = (est > 0) | (ref > 0)
-            self._queue.append(queue_error(est[active], ref[active]))
             self._queue_signed.append((est[active] - ref[active]).astype(np.float64))
             self._queue_veh.append(queue_error(queue_est["queue_veh"][active], queue_ref["queue_veh"][active]))
         score = TickScore(
@@ -257,14 +255,18 @@ class Scorecard:
 
     def queue_errors(self) -> FloatArray:
         """Every |fused - truth| queue length sampled, m, (S,)."""
-        return np.concatenate(self._queue) if self._queue else np.zeros(0)
+        return np.abs(self._queue_bias())
+
+    def _queue_bias(self) -> FloatArray:
+        """Every fused - truth queue length sampled, m, (S,)."""
+        return np.concatenate(self._queue_signed) if self._queue_signed else np.zeros(0)
 
     def summary(self) -> dict[str, Any]:
         """The run's scores as plain numbers (JSON-ready); NaN where nothing was sampled."""
         s = self.series()
         n_all, n_cov = float(s["n_truth"].sum()), float(s["n_covered"].sum())
-        q = self.queue_errors()
-        qs = np.concatenate(self._queue_signed) if self._queue_signed else np.zeros(0)
+        qs = self._queue_bias()
+        q = np.abs(qs)
         qv = np.concatenate(self._queue_veh) if self._queue_veh else np.zeros(0)
         vehicles = self._matched_ever.count
         by_class = {
