@@ -25,9 +25,10 @@ that follows the program. Durations are seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +41,10 @@ from roadnet.model import CROSSING
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 B = npt.NDArray[np.bool_]
+T = TypeVar("T")
+
+#: entries a plan's memo holds before it is reset (the keys include displayed states: unbounded)
+MEMO_MAX = 4096
 
 #: gaps longer than this between a foe's amber end and a green start are scheduling, not clearance
 CLEARANCE_HORIZON_S = 8.0
@@ -156,9 +161,21 @@ class ControllerPlan:
     def memo(self) -> dict[tuple[Any, ...], Any]:
         """Values derived from this plan and a key alone (e.g. the rules' masks per state change), kept.
 
-        The plan is immutable, so an entry never goes stale; users bound its size.
+        The plan is immutable, so an entry never goes stale; fill it through :meth:`memoised`,
+        which bounds its size.
         """
         return {}
+
+    def memoised(self, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+        """The memo's value for ``key``, built by ``build()`` on a miss (the memo is reset past :data:`MEMO_MAX`)."""
+        memo = self.memo
+        hit = memo.get(key)
+        if hit is None:
+            if len(memo) > MEMO_MAX:
+                memo.clear()
+            hit = memo[key] = build()
+        out: T = hit
+        return out
 
 
 def _effective(net: RoadNetwork, p: int, cfg: SafetyConfig) -> tuple[list[str], F64, F64, F64, B, B, B, B]:

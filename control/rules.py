@@ -56,10 +56,6 @@ class Violation:
         return f"{self.rule} on link(s) {lk}{extra}"
 
 
-#: distinct (previous, next) state pairs memoised per controller before the memo is reset
-MEMO_MAX = 4096
-
-
 @dataclass(frozen=True)
 class _Pair:
     """What one change of displayed state (prev -> chars) implies for a plan, whatever the times.
@@ -90,14 +86,10 @@ class _Pair:
 
 def _pair(plan: ControllerPlan, prev: str, chars: str) -> _Pair:
     """The time-free part of the rules for one state change (memoised per plan)."""
-    memo = plan.memo
-    key = ("rules.pair", prev, chars)
-    hit = memo.get(key)
-    if hit is not None:
-        assert isinstance(hit, _Pair)
-        return hit
-    if len(memo) > MEMO_MAX:
-        memo.clear()
+    return plan.memoised(("rules.pair", prev, chars), lambda: _build_pair(plan, prev, chars))
+
+
+def _build_pair(plan: ControllerPlan, prev: str, chars: str) -> _Pair:
     pc, nc = st.codes(prev), st.codes(chars)
     bad = _state_conflicts(plan, nc)
     conflict: tuple[int, ...] = ()
@@ -117,7 +109,7 @@ def _pair(plan: ControllerPlan, prev: str, chars: str) -> _Pair:
     foe = plan.foes & new_green[:, None] & ~n_green[None, :] & ~gives_way
     amber_foe = foe & n_amber[None, :]
     ck, cb = np.nonzero(foe & ~amber_foe)
-    out = _Pair(
+    return _Pair(
         conflict=conflict,
         no_amber=tuple(int(k) for k in np.flatnonzero(p_drive & n_red)),
         amber_to_green=tuple(int(k) for k in np.flatnonzero(p_amber & n_green & ~plan.amber_to_green_ok)),
@@ -137,8 +129,6 @@ def _pair(plan: ControllerPlan, prev: str, chars: str) -> _Pair:
         clear_red=(~p_green & ~p_amber & n_red)[cb],
         clear_req=plan.clear_req[ck, cb],
     )
-    memo[key] = out
-    return out
 
 
 def _state_conflicts(plan: ControllerPlan, c: npt.NDArray[np.uint8]) -> B:

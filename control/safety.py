@@ -321,18 +321,14 @@ def _window_terms(m: SignalMachine) -> tuple[float, float, IDX, F64, IDX, F64, F
     (effective min and max of the phase s, links ending with it and their minimum green s,
     waiting links, their maximum red s and their shortest wait after this phase s).
     """
-    plan = m.plan
-    key = ("safety.window", m.program, m.phase, m.chars)
-    hit = plan.memo.get(key)
-    if hit is None:
-        if len(plan.memo) > rules.MEMO_MAX:
-            plan.memo.clear()
-        pp = plan.program(m.program)
-        h = m.phase
-        c = st.codes(m.chars)
+    plan, p, h, chars = m.plan, m.program, m.phase, m.chars
+
+    def build() -> tuple[float, float, IDX, F64, IDX, F64, F64]:
+        pp = plan.program(p)
+        c = st.codes(chars)
         ending = np.flatnonzero(st.DRIVE[c] & ~pp.green[(h + 1) % pp.n_phases])
         waiting = np.flatnonzero(~st.GREENISH[c] & np.isfinite(plan.max_red_req) & np.isfinite(pp.next_green_wait[h]))
-        hit = (
+        return (
             float(pp.eff_min[h]),
             float(pp.eff_max[h]),
             ending,
@@ -341,9 +337,8 @@ def _window_terms(m: SignalMachine) -> tuple[float, float, IDX, F64, IDX, F64, F
             plan.max_red_req[waiting],
             pp.next_green_wait[h][waiting],
         )
-        plan.memo[key] = hit
-    out: tuple[float, float, IDX, F64, IDX, F64, F64] = hit
-    return out
+
+    return plan.memoised(("safety.window", p, h, chars), build)
 
 
 def unsafe_programs(plan: ControllerPlan) -> dict[str, str]:

@@ -36,8 +36,6 @@ B = npt.NDArray[np.bool_]
 MAX_STEPS = 96
 #: green windows kept per link
 WINDOWS = 3
-#: displayed states memoised per controller before the memo is reset
-MEMO_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -136,37 +134,28 @@ class Prediction:
 
 def _groups(plan: ControllerPlan) -> tuple[I64, I64]:
     """Signal group ids (G,) and each group's first link (G,) (memoised; SPaT reports a group by it)."""
-    hit = plan.memo.get(("spat.groups",))
-    if hit is None:
-        hit = plan.memo[("spat.groups",)] = np.unique(plan.groups, return_index=True)
-    out: tuple[I64, I64] = hit
-    return out
+    return plan.memoised(("spat.groups",), lambda: np.unique(plan.groups, return_index=True))
 
 
 def _group_terms(plan: ControllerPlan, program: int) -> tuple[I64, npt.NDArray[np.int8]]:
     """Signal group ids (G,) and the (H, G) class of each group's first link per phase of ``program`` (memoised)."""
-    key = ("spat.phase_groups", program)
-    hit = plan.memo.get(key)
-    if hit is None:
+
+    def build() -> tuple[I64, npt.NDArray[np.int8]]:
         gids, first = _groups(plan)
-        hit = plan.memo[key] = (gids, plan.program(program).klass[:, first])
-    out: tuple[I64, npt.NDArray[np.int8]] = hit
-    return out
+        return gids, plan.program(program).klass[:, first]
+
+    return plan.memoised(("spat.phase_groups", program), build)
 
 
 def _shown_groups(plan: ControllerPlan, chars: str) -> tuple[npt.NDArray[np.int8], I64]:
     """(G,) class and SPaT light state of each group's first link in the displayed ``chars`` (memoised)."""
-    key = ("spat.shown", chars)
-    hit = plan.memo.get(key)
-    if hit is None:
+
+    def build() -> tuple[npt.NDArray[np.int8], I64]:
         _, first = _groups(plan)
         ch = [chars[int(k)] for k in first]
-        hit = (st.klass(chars)[first], np.array([LIGHT_STATE.get(c, 0) for c in ch], dtype=np.int64))
-        if len(plan.memo) > MEMO_MAX:
-            plan.memo.clear()
-        plan.memo[key] = hit
-    out: tuple[npt.NDArray[np.int8], I64] = hit
-    return out
+        return st.klass(chars)[first], np.array([LIGHT_STATE.get(c, 0) for c in ch], dtype=np.int64)
+
+    return plan.memoised(("spat.shown", chars), build)
 
 
 def link_windows_many(preds: Sequence[Prediction], which: I64, links: I64) -> tuple[F64, F64, F64]:
