@@ -12,7 +12,6 @@ nothing here is a module-level singleton.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import unquote, urlsplit
@@ -99,7 +98,7 @@ class RetentionSettings(BaseModel):
 
     def policy(self) -> RetentionPolicy:
         """The store's :class:`store.RetentionPolicy` for these periods."""
-        return RetentionPolicy(**{k: timedelta(days=v) for k, v in self.model_dump().items()})
+        return RetentionPolicy.from_days(self.model_dump())
 
 
 class Settings(BaseSettings):
