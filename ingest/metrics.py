@@ -68,6 +68,10 @@ class Metrics:
         """All rejections."""
         return sum(self.rejected.values())
 
+    def count(self, name: str, n: float = 1) -> None:
+        """Add ``n`` to the counter ``name`` (created at zero)."""
+        self.counters[name] = self.counters.get(name, 0) + n
+
     def accept(self, kind: str, lateness_ms: float | None) -> None:
         """Count one accepted message and its lateness (ms; ``None`` when it carries no send time)."""
         self.accepted[kind] = self.accepted.get(kind, 0) + 1

@@ -210,7 +210,7 @@ class IngestPipeline:
             check = _STD_CHECKS.get(type(msg))
             if check is None:
                 if isinstance(msg, _STD_IGNORED):
-                    self.metrics.counters["std_ignored"] = self.metrics.counters.get("std_ignored", 0) + 1
+                    self.metrics.count("std_ignored")
                     continue
                 rej = Rejection(
                     Reason.UNKNOWN_BODY, f"standard message decoded to {type(msg).__name__}", route.topic, route.sender
@@ -220,7 +220,7 @@ class IngestPipeline:
             if not isinstance(r, Decoded):
                 return self._reject(Rejection(r[0], r[1], route.topic, route.sender), payload, recv_ns)
             if self.identities is not None and r.kind in _NAMED and not self._pseudonymise(r):
-                self._count("revoked_rows")  # one relayed message of a revoked vehicle: dropped
+                self.metrics.count("revoked_rows")  # one relayed message of a revoked vehicle: dropped
                 continue
             items.append(r)
         for item in items:
@@ -237,7 +237,7 @@ class IngestPipeline:
             names, keep = ids.pseudonyms(body["vehicle_id"], d.recv_ns)
             body["vehicle_id"] = names
             if not keep.all():
-                self._count("revoked_rows", int(np.count_nonzero(~keep)))
+                self.metrics.count("revoked_rows", int(np.count_nonzero(~keep)))
                 d.body = body[keep]
                 return bool(keep.any())
             return True
@@ -246,10 +246,6 @@ class IngestPipeline:
             return False
         body.vehicle_id = p
         return True
-
-    def _count(self, name: str, n: int = 1) -> None:
-        c = self.metrics.counters
-        c[name] = c.get(name, 0) + n
 
     def _reject(self, rej: Rejection, payload: bytes, recv_ns: int) -> Rejection:
         self.metrics.rejected[rej.reason] += 1
@@ -282,8 +278,8 @@ class IngestPipeline:
         batch = self.batcher.drain(now)
         m = self.metrics
         m.tick(now)
-        m.counters["detections"] = m.counters.get("detections", 0) + len(batch.detections)
-        m.counters["vehicle_reports"] = m.counters.get("vehicle_reports", 0) + len(batch.reports)
+        m.count("detections", len(batch.detections))
+        m.count("vehicle_reports", len(batch.reports))
         return batch
 
     @property
