@@ -377,18 +377,15 @@ class TransitPriority:
         gain = max(likely + between, due) - max(window[0] + between, due)
         if gain < 1.0 or cut + spare > left:
             return None
-        self._seq += 1
-        cmd = pb.SignalCommand(
-            command_id=f"tsp-{self._seq}",
-            junction_id=self.plans[c.tls].tls_id,
-            kind=CK.COMMAND_KIND_SET_DURATION,
-            phase_index=m.phase,
+        cmd = self._command(
+            now,
+            c,
+            CK.COMMAND_KIND_SET_DURATION,
+            max(window[0] - now, 0.1),
+            m.phase,
             program_id=pp.program_id,
-            duration_s=max(window[0] - now, 0.1),
-            issued_ns=round(now * 1e9),
-            expires_ns=round((window[0] + cfg.expiry_s) * 1e9),
-            source="tsp",
-            reason=f"bus {c.vehicle_id} line {c.line or '-'} {c.lateness_s:+.0f} s vs schedule: early return",
+            expires=window[0] + cfg.expiry_s,
+            note=": early return",
         )
         # the grant keeps the strategy off until the stage has ended; the early green follows
         self._grant(now, c, CK.COMMAND_KIND_SET_DURATION, cut, window[0] + 0.5)
@@ -468,18 +465,31 @@ class TransitPriority:
         self.spent.setdefault(c.tls, []).append((now, amount if cost < 0 else cost))
         self.counts["granted"] += 1
 
-    def _command(self, now: float, c: BusCall, kind: int, amount: float, target: int) -> pb.SignalCommand:
+    def _command(
+        self,
+        now: float,
+        c: BusCall,
+        kind: int,
+        amount: float,
+        target: int,
+        *,
+        program_id: str = "",
+        expires: float | None = None,
+        note: str = "",
+    ) -> pb.SignalCommand:
+        """A command for bus ``c``; it expires at ``expires`` (absolute s; default: after ``amount`` and the expiry)."""
         self._seq += 1
         return pb.SignalCommand(
             command_id=f"tsp-{self._seq}",
             junction_id=self.plans[c.tls].tls_id,
             kind=kind,  # type: ignore[arg-type]
             phase_index=max(target, 0),
+            program_id=program_id,
             duration_s=float(amount),
             issued_ns=round(now * 1e9),
-            expires_ns=round((now + self.cfg.expiry_s + amount) * 1e9),
+            expires_ns=round((now + self.cfg.expiry_s + amount if expires is None else expires) * 1e9),
             source="tsp",
-            reason=f"bus {c.vehicle_id} line {c.line or '-'} {c.lateness_s:+.0f} s vs schedule",
+            reason=f"bus {c.vehicle_id} line {c.line or '-'} {c.lateness_s:+.0f} s vs schedule{note}",
         )
 
     def _deny(self, now: float, c: BusCall, why: str) -> list[pb.Advisory]:
