@@ -203,9 +203,11 @@ class Glosa:
         idx = np.flatnonzero(res.feasible & ~in_queue)
         if len(idx) == 0:
             return out
-        # the per-advisory values as arrays first, then one message per advised vehicle
+        # the per-advisory values as arrays first, then one message per advised vehicle (a
+        # message object each, and the re-send check is per vehicle id: the loop stays)
         w = res.window[idx]
         ln_ok = ln[idx]
+        # the advice is the top of the feasible range (res.speed is res.v_hi): one conversion
         rows = zip(
             vehicles["vehicle_id"][sel[idx]].tolist(),
             res.speed[idx].tolist(),
@@ -213,13 +215,12 @@ class Glosa:
             ap.lane_group[ln_ok].tolist(),
             units.speed_to_002(res.speed[idx]).tolist(),
             units.speed_to_002(res.v_lo[idx]).tolist(),
-            units.speed_to_002(res.v_hi[idx]).tolist(),
             d[idx].tolist(),
             start[idx, w].tolist(),
             end[idx, w].tolist(),
             strict=True,
         )
-        for vid_raw, adv, t, group, s002, lo002, hi002, dist_m, w_start, w_end in rows:
+        for vid_raw, adv, t, group, s002, lo002, dist_m, w_start, w_end in rows:
             vid = str(vid_raw)
             last = self._last.get(vid)
             if last is not None and abs(last[1] - adv) < 0.5 and now - last[0] < cfg.resend_s:
@@ -237,7 +238,7 @@ class Glosa:
                         group_id=int(group),
                         speed_002=int(s002),
                         min_speed_002=int(lo002),
-                        max_speed_002=int(hi002),
+                        max_speed_002=int(s002),
                         distance_to_stop_m=dist_m,
                         green_start_ns=now_ns + round(max(w_start, 0.0) * 1e9),
                         green_end_ns=now_ns + round(w_end * 1e9),
