@@ -101,7 +101,7 @@ def test_eta_accelerates_to_the_speed_limit() -> None:
     assert got[1] == pytest.approx(np.sqrt(60.0), abs=1e-6)  # still accelerating at the line
     assert got[2] == pytest.approx(50.0 / 15.0)  # faster than the limit: keeps its speed
     assert got[3] == 0.0
-    # far more than distance / speed for a slow bus, which the old ETA assumed
+    # far less than distance / 3 m/s, which the old ETA assumed for a slow bus
     assert got[0] < 100.0 / 3.0
 
 
