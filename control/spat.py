@@ -161,9 +161,10 @@ def _shown_groups(plan: ControllerPlan, chars: str) -> tuple[npt.NDArray[np.int8
 def link_windows_many(preds: Sequence[Prediction], which: I64, links: I64) -> tuple[F64, F64, F64]:
     """Likely start, likely end and latest end of the next W green windows of N (prediction, link) pairs, s.
 
-    Row ``i`` equals ``preds[which[i]].link_windows(links[i:i + 1])`` (row 0 of each), for all
-    rows in one array computation: the predictions' green masks are padded to one (M, P, K)
-    block, each row gathers its link's column and the windows are ranked along the phases.
+    Row ``i`` equals ``preds[which[i]].link_windows(links[i:i + 1])`` (row 0 of each): each
+    prediction's rows are gathered from its cached all-link windows (one array step per
+    controller; faster than padding every prediction's green masks into one block and ranking
+    the windows again, and the window rule has one home, :attr:`Prediction._windows`).
 
     Parameters
     ----------
@@ -181,37 +182,13 @@ def link_windows_many(preds: Sequence[Prediction], which: I64, links: I64) -> tu
     """
     n = len(which)
     out = [np.full((n, WINDOWS), np.nan) for _ in range(3)]
-    if n == 0 or not preds:
-        return out[0], out[1], out[2]
-    n_p = max(len(p.phases) for p in preds)
-    n_k = max(p.plan.n_links for p in preds)
-    green = np.zeros((len(preds), n_p + 1, n_k), dtype=np.bool_)  # one red row past the end
-    before_like = np.zeros((len(preds), n_p + 1))
-    end_like = np.zeros((len(preds), n_p + 1))
-    end_max = np.zeros((len(preds), n_p + 1))
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(preds) + 1))
     for i, p in enumerate(preds):
-        m = len(p.phases)
-        green[i, :m, : p.plan.n_links] = p.green
-        before_like[i, 0] = p.now
-        before_like[i, 1 : m + 1] = p.end_likely
-        end_like[i, :m] = p.end_likely
-        end_max[i, :m] = p.end_max
-    g = green[which[:, None], np.arange(n_p + 1)[None, :], links[:, None]]  # (N, P + 1)
-    prev = np.zeros_like(g)
-    prev[:, 1:] = g[:, :-1]
-    rows = which[:, None]
-    for mask, cols in (
-        (g & ~prev, ((0, before_like),)),
-        (g & ~np.roll(g, -1, axis=1), ((1, end_like), (2, end_max))),
-    ):
-        rank = np.cumsum(mask, axis=1) - 1
-        ii, jj = np.nonzero(mask & (rank < WINDOWS))
-        for c, src in cols:
-            out[c][ii, rank[ii, jj]] = src[rows[ii, 0], jj]
-    # a window needs both ends (as :meth:`Prediction.link_windows`)
-    both = np.isfinite(out[0]) & np.isfinite(out[1])
-    for a in out:
-        a[~both] = np.nan
+        rows = order[bounds[i] : bounds[i + 1]]
+        if len(rows):
+            for o, w in zip(out, p.link_windows(links[rows]), strict=True):
+                o[rows] = w
     return out[0], out[1], out[2]
 
 
