@@ -148,9 +148,9 @@ class Scorecard:
         self.p = float(p)
         self.ticks: list[TickScore] = []
         self.identity = IdentityScore()
-        self._last_tick: IntArray = np.zeros(0, dtype=np.int64)  # per vehicle code: last tick assigned
+        # per vehicle code: last tick assigned (-2 never; so the vehicles ever assigned are those >= 0)
+        self._last_tick: IntArray = np.zeros(0, dtype=np.int64)
         self._held_switches = 0
-        self._matched_ever = _PerCode()
         self._loc = 0.0  # sum of d^p over covered assignments, m^p
         self._assigned = 0
         self._sq_all = 0.0  # sum of GOSPA^p, m^p
@@ -214,7 +214,6 @@ class Scorecard:
         switches = held_switches + self.identity.add(vc[~held], tid[~held])
         self._held_switches += held_switches
         self._last_tick[vc] = tick
-        self._matched_ever.set(vc)
         self._loc += g_cov.localisation
         self._assigned += len(vi)
         self._sq_all += g_all.distance**self.p
@@ -268,7 +267,7 @@ class Scorecard:
         qs = self._queue_bias()
         q = np.abs(qs)
         qv = np.concatenate(self._queue_veh) if self._queue_veh else np.zeros(0)
-        vehicles = self._matched_ever.count
+        vehicles = int(np.count_nonzero(self._last_tick >= 0))
         by_class = {
             NAMES.get(k, str(k)): round(_ratio(float(self._conn_ok[k]), float(self._conn[k])), 4)
             for k in np.flatnonzero(self._conn).tolist()
