@@ -18,14 +18,12 @@ summary) and ``score.png`` (GOSPA over time, queue error histogram) in ``--out``
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
@@ -36,6 +34,7 @@ from roadnet import MapError, RoadNetwork
 from sim.cli import SimProgress
 from sim.devices.field import FieldDevices
 from sim.interface import Decisions, Observations
+from sim.kpi import write_json
 from sim.lockstep import OnTick, RunResult, run
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -140,19 +139,6 @@ def score_scenario(
     return ScoreRun(scn.name, seed, until, card, result)
 
 
-def _json_ready(value: Any) -> Any:
-    """``value`` with NaN and infinities as None (strict JSON)."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 def _error(msg: str) -> int:
     print(f"xj: error: {msg}", file=sys.stderr)
     return 2
@@ -221,8 +207,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         return _error(str(exc))
     report = scored.report()
     out.mkdir(parents=True, exist_ok=True)
-    js = out / "score.json"
-    js.write_text(json.dumps(_json_ready(report), indent=2) + "\n", encoding="utf-8")
+    js = write_json(report, out / "score.json")
     png = scored.card.plot(out / "score.png", title=f"{scn.name}: fused picture vs ground truth ({until:g} s)")
     _print(report, [js, png])
     return 0
