@@ -101,6 +101,13 @@ def tracks_from_truth(t: float, truth: StructArray, codes: npt.ArrayLike) -> Str
     return out
 
 
+def _grown(a: npt.NDArray[Any], need: int, fill: Any) -> npt.NDArray[Any]:
+    """``a`` (k,), extended with ``fill`` to at least ``need`` entries (per vehicle code tables)."""
+    if need <= len(a):
+        return a
+    return np.concatenate([a, np.full(need - len(a), fill, dtype=a.dtype)])
+
+
 class _PerCode:
     """A boolean per vehicle code, grown on demand."""
 
@@ -110,9 +117,7 @@ class _PerCode:
     def set(self, codes: IntArray) -> None:
         if len(codes) == 0:
             return
-        need = int(codes.max()) + 1
-        if need > len(self.flag):
-            self.flag = np.concatenate([self.flag, np.zeros(need - len(self.flag), dtype=np.bool_)])
+        self.flag = _grown(self.flag, int(codes.max()) + 1, False)
         self.flag[codes] = True
 
     @property
@@ -205,9 +210,7 @@ class Scorecard:
         vi, vj = ci[g_cov.pairs[0]], kk[g_cov.pairs[1]]
         # switches of vehicles assigned in the previous tick too, and of vehicles assigned again after a gap
         vc, tid = code[vi], tracks["track_id"][vj]
-        need = int(vc.max()) + 1 if len(vc) else 0
-        if need > len(self._last_tick):
-            self._last_tick = np.concatenate([self._last_tick, np.full(need - len(self._last_tick), -2)])
+        self._last_tick = _grown(self._last_tick, int(vc.max()) + 1 if len(vc) else 0, -2)
         tick = len(self.ticks)
         held = self._last_tick[vc] == tick - 1
         held_switches = self.identity.add(vc[held], tid[held])
