@@ -60,7 +60,7 @@ DEFAULT_PARAMS: dict[str, float] = {
     "stuck_reroute": 60.0,  # s waiting at a lane end for a lane change before taking another route
     "time_gap": 1.0,  # s a yielding vehicle keeps from a prioritised foe
     # IDM time gap T = factor * the type's tau: 0.5 lets a queue discharge at about the rate of
-    # SUMO's default (Krauss) model at 0.1 s steps (1.4 s vs 1.35 s per vehicle, measured)
+    # SUMO's default (Krauss) model at 0.1 s steps (compared by python -m bench.sim_vs_sumo)
     "time_gap_factor": 0.5,
     "dawdle": 0.25,  # driver imperfection: positive accelerations scaled by 1 - dawdle*sigma*U(0,1)
     "horizon_min": 40.0,  # m looked ahead at standstill
@@ -176,6 +176,9 @@ class Engine:
         self.reg_eta = np.full(self.topo.n_conns, np.inf)
         self.closed_pos = np.full(self.topo.n_lanes, np.inf)
         self.closed_until = np.full(self.topo.n_lanes, -np.inf)
+        #: per class group, its router around the edges blocked now (see _router)
+        self._routers: dict[int, Router] = {}
+        self._edge_blocked = np.zeros(0, dtype=np.int64)
         self._refresh_closures()
         self.parking = Parking(
             net,
@@ -206,7 +209,6 @@ class Engine:
             )
         }
         self.wall_seconds = 0.0
-        self._routers: dict[tuple[int, tuple[int, ...]], Router] = {}
 
     # ================================================================== public API
     @property
@@ -566,7 +568,8 @@ class Engine:
             a = np.where(hard & (need > 0.6 * b), np.minimum(a, -need), a)
         coop = np.isfinite(coop_gap)
         if coop.any():
-            # courtesy to a merging vehicle: at most a comfortable deceleration
+            # a virtual leader (courtesy to a merging vehicle, or a merger stopping behind the
+            # standing vehicle beside it): at most a comfortable deceleration
             a_c = idm_accel(v, v0, coop_gap, coop_v, s0=s0, T=T, a_max=am, b=b)
             a = np.minimum(a, np.maximum(a_c, -b))
         slow = v > v_cap
@@ -597,7 +600,10 @@ class Engine:
         allbits = np.left_shift(1, nl) - 1
         full[(ec & allbits) == allbits] = True
         full &= ec != 0
-        self._edge_blocked = np.flatnonzero(full)
+        blocked = np.flatnonzero(full)
+        if not np.array_equal(blocked, self._edge_blocked):
+            self._routers.clear()  # routers around the edges blocked before
+        self._edge_blocked = blocked
 
     def _expire_closures(self, t: float) -> None:
         gone = self.closed_until <= t
@@ -610,13 +616,17 @@ class Engine:
         if len(self._edge_blocked) == 0:
             return
         f = self.fleet
-        # vehicles whose route after the current edge needs a blocked edge, all at once
-        hit = np.concatenate([[0], np.cumsum(np.isin(self.routes, self._edge_blocked))])
-        needs = hit[f.rend] - hit[f.rpos + 1] > 0
-        for i in np.flatnonzero(needs).tolist():
+        # vehicles whose route after the current edge needs a blocked edge
+        for i in np.flatnonzero(self._needs_blocked(f.rpos + 1, f.rend)).tolist():
             path = self._router(int(f.grp[i])).route(int(self.routes[f.rpos[i]]), int(self.routes[f.rend[i] - 1]))
             if path is not None:
                 self._replace_route(i, path)
+
+    def _needs_blocked(self, a: I64, b: I64) -> B:
+        """(k,) True where route entries ``a[i] .. b[i] - 1`` (of ``self.routes``) hold a blocked
+        edge: one prefix sum over all routes, no loop per vehicle."""
+        hit = np.concatenate([[0], np.cumsum(np.isin(self.routes, self._edge_blocked))])
+        return np.asarray(hit[b] - hit[a] > 0)
 
     def _replace_route(self, i: int, new: list[int]) -> None:
         f = self.fleet
@@ -691,12 +701,9 @@ class Engine:
         self._add_vehicles(ins.vid, ins.lane, ins.s, ins.v, t)
 
     def _reroute_pending(self, cand: I64) -> None:
-        blocked = set(self._edge_blocked.tolist())
         ro = self.demand.route_offsets
-        for i in cand.tolist():
+        for i in cand[self._needs_blocked(ro[cand] + 1, ro[cand + 1])].tolist():
             r = self.routes[ro[i] : ro[i + 1]].tolist()
-            if not blocked.intersection(r[1:]):
-                continue
             g = int(self._type_grp[self.demand.vtype[i]])
             path = self._router(g).route(r[0], r[-1])
             if path is not None and len(path) == len(r):
@@ -767,7 +774,11 @@ class Engine:
         standing = (f.v < halt) & ~dwelling
         f.wait = np.where(standing, f.wait + dt, 0.0)
         self.rec_wait[f.vid[standing]] += dt
-        stuck = (f.blocked == R_LANE_END) & (f.wait > self.params["stuck_reroute"])
+        # waiting at a lane end for a lane change: give up after stuck_reroute s, and try again
+        # every stuck_reroute s while no other route leads on (not every step)
+        patience = self.params["stuck_reroute"]
+        stuck = (f.blocked == R_LANE_END) & (f.wait > patience)
+        stuck &= np.floor(f.wait / patience) > np.floor((f.wait - dt) / patience)
         if stuck.any():
             for i in np.flatnonzero(stuck).tolist():
                 self._reroute_stuck(i)
@@ -835,12 +846,11 @@ class Engine:
 
     def _router(self, grp: int) -> Router:
         """The shortest-path router of a class group around the edges blocked now (kept per
-        group and set of blocked edges: building one costs more than a route)."""
-        key = (grp, tuple(self._edge_blocked.tolist()))
-        r = self._routers.get(key)
+        group until the blocked edges change: building one costs more than a route)."""
+        r = self._routers.get(grp)
         if r is None:
-            r = Router(self.graph, self.topo.perm_bits[grp], blocked=key[1])
-            self._routers[key] = r
+            r = Router(self.graph, self.topo.perm_bits[grp], blocked=tuple(self._edge_blocked.tolist()))
+            self._routers[grp] = r
         return r
 
     def _reroute_stuck(self, i: int) -> None:

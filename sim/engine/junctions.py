@@ -110,12 +110,13 @@ def decide(
     v: F64,
     accel: F64,
     decel: F64,
+    emerg: F64,
     length: F64,
     vmax: F64,
     prev_block: I64,
     at_wait: B,
     time_gap: float,
-    signal_only: B | None = None,
+    signal_only: B,
 ) -> I64:
     """(n,) why each vehicle must stop at its decision point (R_* code; 0 = it may pass).
 
@@ -125,15 +126,17 @@ def decide(
         (n,) the connection.
     dist
         (n,) metres to the decision point.
-    v, accel, decel, length, vmax
-        (n,) the vehicle's speed m/s, acceleration and comfortable deceleration m/s^2, length m,
-        speed it may reach m/s.
+    v, accel, decel, emerg, length, vmax
+        (n,) the vehicle's speed m/s, acceleration, comfortable and emergency deceleration
+        m/s^2, length m, speed it may reach m/s.
     prev_block
         (n,) its R_* reason of the last step (amber clearing of waiting turners).
     at_wait
         (n,) True at a waiting position inside the junction, False at a stop line.
     time_gap
         Seconds a yielding vehicle keeps from a prioritised foe's arrival.
+    signal_only
+        (n,) True where only the signal matters (no conflict zone or room ahead to check).
     """
     mode = jv.mode[c]
     cont = topo.conn_cont[c]
@@ -147,25 +150,21 @@ def decide(
     halted = (dist < 3.0) & (v < 0.3)
     r[red] = R_RED
     # a vehicle that began to stop for this amber keeps stopping while it physically can
-    committed = (prev_block == R_AMBER) & (v * v <= 2.0 * 9.0 * np.maximum(dist - 0.3, 0.0))
+    committed = (prev_block == R_AMBER) & (v * v <= 2.0 * emerg * np.maximum(dist - 0.3, 0.0))
     r[amber & (can_stop | committed) & ~sneak] = R_AMBER
     r[stop & ~halted & (r == 0)] = R_STOP_SIGN
     yielding = np.where(at_wait, mode != M_PRIORITY, (mode == M_YIELD) | (stop & halted) | sneak)
-    zone_here = at_wait | ~cont
-    free = r == 0
-    if signal_only is not None:
-        zone_here = zone_here & ~signal_only
-    check = free & zone_here
+    # a conflict zone and the room behind it are checked at waiting positions and before
+    # non-continuing connections
+    here = (at_wait | ~cont) & ~signal_only
+    check = (r == 0) & here
     if check.any():
         leave = time_to_cover(dist + topo.conn_zone_len[c] + length, v, accel, vmax)
         eta = np.where(yielding, np.minimum(jv.foe_eta[c], jv.tie_eta[c]), jv.tie_eta[c])
         r[check & ((eta < leave + time_gap) | jv.foe_occ[c])] = R_YIELD
     to = topo.conn_to[c]
     need = np.minimum(length + 1.0, topo.lane_len[to] - 0.1)
-    clear_here = at_wait | ~cont
-    if signal_only is not None:
-        clear_here = clear_here & ~signal_only
-    r[(r == 0) & clear_here & (jv.room[to] < need)] = R_CLEAR
+    r[(r == 0) & here & (jv.room[to] < need)] = R_CLEAR
     return r
 
 

@@ -33,9 +33,10 @@ B = npt.NDArray[np.bool_]
 class LaneChanges:
     """The result of one step: rows that change, their new lane and position; cooperation.
 
-    ``coop_gap``/``coop_v`` (R,) are a virtual leader (a vehicle waiting to merge in front) for the
-    vehicles asked to open a gap (inf / 0 elsewhere); ``v_cap`` (R,) a speed an urgent merger
-    slows to so that the vehicle beside it in the target lane gets ahead (inf elsewhere).
+    ``coop_gap``/``coop_v`` (R,) are a virtual leader (inf / 0 elsewhere): a vehicle waiting to
+    merge in front, for the vehicles asked to open a gap, and the standing vehicle beside an urgent
+    merger, which it stops behind; ``v_cap`` (R,) a speed an urgent merger slows to so that the
+    moving vehicle beside it in the target lane gets ahead (inf elsewhere).
     """
 
     rows: I64
@@ -183,11 +184,7 @@ def lane_changes(
     content[ok & must] = False
     coop = is_m & ~safe & (urg > 0.2) & okf & (gap_f > 0.0) & (gap_f < 40.0) & content[frc]
     if coop.any():
-        cf = fr[coop]
-        cg = gap_f[coop]
-        closer = cg < coop_gap[cf]
-        coop_gap[cf[closer]] = cg[closer]
-        coop_v[cf[closer]] = v[coop][closer]
+        _nearer_leader(coop_gap, coop_v, fr[coop], gap_f[coop], v[coop])
     # an urgent merger blocked by the vehicle beside it falls in behind it: it slows down below a
     # moving one, and does not drive up alongside a standing one (which may need its lane)
     beside = is_m & ~safe & (urg > 0.5) & okl & (gap_l < min_gap_need)
@@ -196,10 +193,7 @@ def lane_changes(
         np.minimum.at(v_cap, rows[moving], np.maximum(v_l[moving] - 2.0, 0.0))
     standing = beside & (v_l < 0.5) & (gap_l >= 0.0)
     if standing.any():
-        sr = rows[standing]
-        closer = gap_l[standing] < coop_gap[sr]
-        coop_gap[sr[closer]] = gap_l[standing][closer]
-        coop_v[sr[closer]] = 0.0
+        _nearer_leader(coop_gap, coop_v, rows[standing], gap_l[standing], np.zeros(int(standing.sum())))
     sw_rows, sw_tl, sw_s = _swaps(e, f, rows, tl, is_m & ~accept, okl, jl, gap_l, okf, jf, gap_f)
     # one change per vehicle (the better of two discretionary targets), one per gap
     a_rows, a_tl, a_s, a_m, a_gain = rows[accept], tl[accept], s_new[accept], is_m[accept], gain[accept]
@@ -267,3 +261,11 @@ def _swaps(
     lanes = np.concatenate([f.lane[p], f.lane[i]])
     pos = np.concatenate([f.s[p], f.s[i]])
     return np.concatenate([i, p]), lanes, pos
+
+
+def _nearer_leader(coop_gap: F64, coop_v: F64, rows: I64, gap: F64, v: F64) -> None:
+    """Give vehicles ``rows`` a virtual leader ``gap`` m ahead driving ``v`` m/s (all (k,)) where
+    it is nearer than the one ``coop_gap`` / ``coop_v`` already hold for them, in place."""
+    closer = gap < coop_gap[rows]
+    coop_gap[rows[closer]] = gap[closer]
+    coop_v[rows[closer]] = v[closer]

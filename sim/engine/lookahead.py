@@ -218,6 +218,7 @@ def look_ahead(
             v,
             f.accel[sel],
             f.decel[sel],
+            f.emerg[sel],
             f.length[sel],
             vmax,
             f.blocked[sel],

@@ -158,16 +158,20 @@ class Topology:
         self.int_next: I64 = np.full(L, -1, dtype=np.int64)
         self.lane_group: I64 = np.arange(L, dtype=np.int64)
         self.lane_goff: F64 = np.zeros(L)
+        #: each internal lane's start along its connection's internal lanes, m (0 elsewhere)
+        self.lane_chain_off: F64 = np.zeros(L)
         for c in range(C):
             vias = net.conn_via_lanes[vo[c] : vo[c + 1]]
             if len(vias) == 0:
                 continue
             rem = np.cumsum(self.lane_len[vias][::-1])[::-1]  # from each via's start to the chain's end
+            starts = np.concatenate([[0.0], np.cumsum(self.lane_len[vias])[:-1]])  # ... from the chain's start
             for k, ln in enumerate(vias.tolist()):
                 if self.int_conn[ln] >= 0:
                     continue  # an internal lane shared by two connections: the first one owns it
                 self.int_conn[ln] = c
                 self.int_k[ln] = k
+                self.lane_chain_off[ln] = starts[k]
                 self.int_next[ln] = vias[k + 1] if k + 1 < len(vias) else self.conn_to[c]
                 if self.conn_cont[c] and k == 0:
                     self.lane_group[ln] = ln
@@ -283,25 +287,17 @@ class Topology:
 
         ``foe_cp[k]`` = metres along connection ``foe_b[k]``'s internal lanes (from their start, in
         SUMO lengths) to the first point where they cross connection ``foe_a[k]``'s internal lanes;
-        the whole length where the paths do not cross (a merge). ``lane_chain_off`` (L,) is each
-        internal lane's start along its connection's internal lanes.
+        the whole length where the paths do not cross (a merge).
         """
         import shapely
 
-        L, C = self.n_lanes, self.n_conns
-        self.lane_chain_off: F64 = np.zeros(L)
+        C = self.n_conns
         vo = net.conn_via_offsets
         chains: list[object] = []
         geo_len = np.zeros(C)
         for c in range(C):
             vias = net.conn_via_lanes[vo[c] : vo[c + 1]]
-            if len(vias):
-                starts = np.concatenate([[0.0], np.cumsum(self.lane_len[vias])[:-1]])
-                own = self.int_conn[vias] == c
-                self.lane_chain_off[vias[own]] = starts[own]
-                pts = np.concatenate([net.lane_shape(int(v)) for v in vias])
-            else:
-                pts = np.zeros((0, 2))
+            pts = np.concatenate([net.lane_shape(int(v)) for v in vias]) if len(vias) else np.zeros((0, 2))
             if len(pts) >= 2:
                 line = shapely.LineString(pts)
                 chains.append(line)
