@@ -173,7 +173,7 @@ class Glosa:
         if len(sel) == 0:
             return []
         tsel = tls[sel]
-        # every vehicle's next green windows in one array computation over all its controllers
+        # every vehicle's next green windows, gathered per controller from its cached prediction
         ctl, which = np.unique(tsel, return_inverse=True)
         preds = [predictions[t] for t in ctl.tolist()]
         s_like, e_like, e_max = link_windows_many(preds, which.astype(np.int64), ap.lane_link[li[sel]])

@@ -34,8 +34,6 @@ from proto import pb
 
 F64 = npt.NDArray[np.float64]
 
-CK = pb.CommandKind
-
 
 @dataclass(frozen=True)
 class Transition:

@@ -33,6 +33,7 @@ reason, COMPLETED once the bus has passed), once per change.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,9 @@ HOLD_STEP_S = 1.0
 
 def travel_time(dist: F64, v0: F64, accel: float, vmax: F64) -> F64:
     """Time to cover ``dist`` from speed ``v0`` accelerating at ``accel`` up to ``vmax``.
+
+    The law of the simulator's ``sim.engine.idm.time_to_cover`` (control may not import sim),
+    with a negative speed or distance counting as 0.
 
     Parameters
     ----------
@@ -209,8 +213,13 @@ class TransitPriority:
     def _stop_ahead(self, lane: int, s: float) -> bool:
         """A bus stop still ahead on the lane's edge (any lane: a report may match the next lane)."""
         net = self.net
-        on = net.lane_edge[net.stop_lane] == net.lane_edge[lane]
+        on = self._stop_edge == net.lane_edge[lane]
         return bool(np.any(on & (net.stop_end > s + 1.0)))
+
+    @functools.cached_property
+    def _stop_edge(self) -> npt.NDArray[np.int64]:
+        """(S,) the edge of every bus stop."""
+        return np.asarray(self.net.lane_edge[self.net.stop_lane], dtype=np.int64)
 
     # ------------------------------------------------------------------ budget
     def budget_left(self, t: int, now: float, cycle: float) -> float:

@@ -249,8 +249,9 @@ def plot(summary: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (see the module docstring)."""
     ap = argparse.ArgumentParser(prog="python -m bench.control_kpis", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="grid-medium only, 900 s, one seed")
-    ap.add_argument(
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--quick", action="store_true", help="grid-medium only, 900 s, one seed")
+    which.add_argument(
         "--tsp-only", action="store_true", help="only the transit priority comparisons (with and without TSP)"
     )
     ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default: 3; quick: 1)")
