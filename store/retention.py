@@ -49,7 +49,7 @@ class RetentionPolicy:
 
     def __post_init__(self) -> None:
         short = {k: getattr(self, k) for k in ("raw_detections", "tracks", "vehicle_reports")}
-        if any(v <= timedelta(0) for v in (*short.values(), self.aggregates, self.events, self.audit)):
+        if any(v <= timedelta(0) for v in (*short.values(), self.aggregates, self.events, self.audit, self.batch_log)):
             raise ValueError("retention periods must be positive")
         longer = [k for k, v in short.items() if v > self.aggregates]
         if longer:

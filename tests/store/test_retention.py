@@ -99,6 +99,13 @@ def test_retention_policy_from_settings() -> None:
     assert isinstance(T0_DAY, date)
 
 
+@pytest.mark.parametrize("kind", ["raw_detections", "tracks", "aggregates", "events", "audit", "batch_log"])
+def test_retention_periods_must_be_positive(kind: str) -> None:
+    for days in (0, -1):
+        with pytest.raises(ValueError, match="must be positive"):
+            RetentionPolicy.from_days({kind: days})
+
+
 def test_configured_retention_drops_old_days_per_kind_and_aggregates_outlive_raw(
     conn: psycopg.Connection[Any],
 ) -> None:
