@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from cloud.cli import UserError
 from cloud.lockstep_platform import FusedPicture
 from fusion import Picture
 from fusion.evaluate import Scorecard, tracks_from_truth
@@ -139,11 +139,6 @@ def score_scenario(
     return ScoreRun(scn.name, seed, until, card, result)
 
 
-def _error(msg: str) -> int:
-    print(f"xj: error: {msg}", file=sys.stderr)
-    return 2
-
-
 def _print(report: dict[str, Any], written: list[Path]) -> None:
     g, ids, ident, q = report["gospa"], report["id_switches"], report["identity"], report["queue"]
 
@@ -187,10 +182,10 @@ def _print(report: dict[str, Any], written: list[Path]) -> None:
 def cmd_score(args: argparse.Namespace) -> int:
     """``xj fusion score SCENARIO [--until S] [--seed N] [--out DIR] [--quiet]``."""
     if args.until is not None and not (math.isfinite(args.until) and args.until > 0):
-        return _error(f"--until must be a number of simulated seconds > 0, got {args.until}")
+        raise UserError(f"--until must be a number of simulated seconds > 0, got {args.until}")
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        return _error(f"--out {out} is a file; give a directory for score.json and score.png")
+        raise UserError(f"--out {out} is a file; give a directory for score.json and score.png")
     try:
         scn = load_scenario(args.scenario)
         until = scn.duration if args.until is None else float(args.until)
@@ -204,7 +199,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             scored = score_scenario(scn, until=until, seed=args.seed, card=card, on_tick=progress)
             progress.progress.update(progress.task, completed=until)
     except (ScenarioError, MapError) as exc:
-        return _error(str(exc))
+        raise UserError(str(exc)) from None
     report = scored.report()
     out.mkdir(parents=True, exist_ok=True)
     js = write_json(report, out / "score.json")

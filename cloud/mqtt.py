@@ -14,6 +14,8 @@ from typing import Any
 import aiomqtt
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties, VariableByteIntegers
 
 from cloud.metrics import Counter
 from cloud.settings import Settings
@@ -113,11 +115,8 @@ class Publisher:
             identifier=None,
             protocol=protocol_of(self.settings),
             socket_options=[TCP_NODELAY],
-            max_queued_outgoing_messages=100_000,
             timeout=5.0,
         )
-        # a tick hands over hundreds of QoS 0 messages at once: not a backlog worth a warning
-        client.pending_calls_threshold = 100_000
         return client
 
     async def run(self) -> None:
@@ -153,10 +152,11 @@ class Publisher:
         user property ``xj-basis-ns``, sender time of the newest input behind the decisions."""
         if not self.v5:
             return b""
-        if basis_ns <= 0:
-            return b"\x00"
-        body = b"\x26" + _utf8(b"xj-basis-ns") + _utf8(str(basis_ns).encode())
-        return _varint(len(body)) + body
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        if basis_ns > 0:
+            props.UserProperty = [("xj-basis-ns", str(basis_ns))]
+        packed: bytes = props.pack()  # type: ignore[no-untyped-call]
+        return packed
 
     async def publish(self, messages: list[tuple[str, str, bytes]], basis_ns: int = 0) -> int:
         """Publish ``(channel, topic, payload)`` triples at QoS 0; returns how many went out.
@@ -214,24 +214,10 @@ def write_now(client: mqtt.Client, buf: bytes) -> MQTTErrorCode:
     return mqtt.MQTT_ERR_SUCCESS
 
 
-def _varint(n: int) -> bytes:
-    """MQTT variable byte integer."""
-    out = bytearray()
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | 0x80 if n else b)
-        if not n:
-            return bytes(out)
-
-
-def _utf8(b: bytes) -> bytes:
-    """MQTT string: 2-byte big-endian length, then the bytes."""
-    return len(b).to_bytes(2, "big") + b
-
-
 def publish_packet(topic: str, payload: bytes, props: bytes = b"") -> bytes:
     """One MQTT PUBLISH packet at QoS 0 (no retain); ``props`` is the encoded property block
     (MQTT 5, length included) or empty (3.1.1)."""
     t = topic.encode()
     n = 2 + len(t) + len(props) + len(payload)
-    return b"\x30" + _varint(n) + len(t).to_bytes(2, "big") + t + props + payload
+    length: bytes = VariableByteIntegers.encode(n)  # type: ignore[no-untyped-call]
+    return b"\x30" + length + len(t).to_bytes(2, "big") + t + props + payload

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 from typing import Any
 
 from pydantic import ValidationError
@@ -44,11 +43,7 @@ def _serve(args: argparse.Namespace) -> int:
         net = load_city(settings.map, settings.city)
     except (MapError, OSError) as exc:
         raise UserError(f"{exc} (give a .xjmap or SUMO .net.xml file, or leave --map out)") from None
-    app = create_app(settings, net=net)
-    # the modules and the map live as long as the process: a full collection walking them took
-    # ~50 ms CPU (half a tick period) about every 10 s at design load; frozen, it skips them
-    gc.collect()
-    gc.freeze()
+    app = create_app(settings, net=net)  # its lifespan freezes what lives as long as the pipeline
     uvicorn.run(app, host=settings.host, port=settings.port, loop="uvloop", lifespan="on", log_level="info")
     return 0
 

@@ -2,9 +2,10 @@
 
 paho's reader takes one packet per socket wake-up and reads it with three ``recv`` calls (the
 command byte, the length byte by byte, the rest), then builds an MQTT 5 ``Properties`` object, a
-message object and aiomqtt's own message for every packet. At 1,500 messages/s that costs more
-than the decoding behind it, and a process that falls behind leaves messages waiting in the
-socket and the broker (which drops QoS 0 beyond its queue, ``max_queued_messages``).
+message object and aiomqtt's own message for every packet (``python -m
+bench.e2e_latency.profile_tick`` shows the CPU per stage); a process that falls behind leaves
+messages waiting in the socket and the broker (which drops QoS 0 beyond its queue,
+``max_queued_messages``).
 
 :func:`install` replaces the paho client's ``loop_read`` (what aiomqtt's socket reader calls):
 each wake-up reads what the socket holds in large chunks (at most ``max_bytes``, so one wake-up
@@ -51,9 +52,6 @@ class BulkReader:
         self._paho = bytearray()  # complete packets for paho's reader
         self._eof = False
         self._error: OSError | None = None
-        #: QoS 0 PUBLISH packets taken here, and packets left to paho.
-        self.fast = 0
-        self.passed = 0
 
     def _sock_recv(self, bufsize: int) -> bytes:
         """paho's socket read, served from the packets set aside for it."""
@@ -123,12 +121,10 @@ class BulkReader:
                 if j >= 0:
                     topic = buf[i + 2 : i + 2 + ((buf[i] << 8) | buf[i + 1])].decode("utf-8", "replace")
                     pos = end
-                    self.fast += 1
                     on_publish(topic, bytes(buf[j:end]))
                 else:  # anything else, or a PUBLISH that does not parse: paho's to handle (or refuse)
                     self._paho += buf[pos:end]
                     pos = end
-                    self.passed += 1
                     rc = self._to_paho()
                     if rc is not MQTTErrorCode.MQTT_ERR_SUCCESS:
                         return rc

@@ -284,8 +284,7 @@ class IngestService:
         try:
             self._dlq.put_nowait(dl)
         except asyncio.QueueFull:
-            c = self.pipeline.metrics.counters
-            c["dead_letters_unpublished"] = c.get("dead_letters_unpublished", 0) + 1
+            self.pipeline.metrics.count("dead_letters_unpublished")
 
     async def _republish(self) -> None:
         while True:
@@ -309,5 +308,4 @@ class IngestService:
                     raise aiomqtt.MqttError("not connected")
                 await client.publish(topic, dl.payload, qos=1, properties=props)
             except aiomqtt.MqttError:
-                c = self.pipeline.metrics.counters
-                c["dead_letters_unpublished"] = c.get("dead_letters_unpublished", 0) + 1
+                self.pipeline.metrics.count("dead_letters_unpublished")

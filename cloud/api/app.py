@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -78,7 +79,17 @@ def create_app(
             return
         async with open_runtime(settings, live=live, net=net) as rt:
             app.state.runtime = rt
-            yield
+            if not live:
+                yield
+                return
+            # the modules, the map and the runtime live as long as the pipeline: frozen, the
+            # collector's full passes skip them instead of walking them all in the middle of a tick
+            gc.collect()
+            gc.freeze()
+            try:
+                yield
+            finally:
+                gc.unfreeze()
 
     app = FastAPI(
         title="Xiangjiang V2X cloud control platform",
