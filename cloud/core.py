@@ -88,14 +88,11 @@ class PlatformCore:
         spat: Mapping[str, pb.Spat],
         parking: Mapping[str, pb.ParkingStatus],
         priority_requests: Sequence[pb.PriorityRequest] = (),
-        *,
-        with_spat: bool = True,
     ) -> TickResult:
         """Run fusion, the picture and control for the inputs of one tick at time ``t`` (s).
 
-        ``with_spat`` False leaves ``rsu_spat`` empty, for the caller to fill with
-        :meth:`rsu_spat` once the decisions are out (the live pipeline: SPaT is not on the
-        advisories' path).
+        ``rsu_spat`` is left empty, for a caller that sends SPaT to fill with :meth:`rsu_spat`
+        once the decisions are out (the live pipeline: SPaT is not on the advisories' path).
         """
         c0 = time.perf_counter()
         tracks = self.tracker.step(t, detections, reports)
@@ -105,12 +102,8 @@ class PlatformCore:
         commands, advisories = self.decider.decide(t, picture, spat, priority_requests)
         c3 = time.perf_counter()
         stage_s = {"fusion": c1 - c0, "picture": c2 - c1, "control": c3 - c2}
-        rsu_spat = []
-        if with_spat:
-            rsu_spat = self.rsu_spat(t, spat)
-            stage_s["spat"] = time.perf_counter() - c3
         self.ticks += 1
-        return TickResult(picture, commands, advisories, rsu_spat, newest_input(detections, reports), stage_s)
+        return TickResult(picture, commands, advisories, [], newest_input(detections, reports), stage_s)
 
     def rsu_spat(self, t: float, spat: Mapping[str, pb.Spat]) -> list[pb.Spat]:
         """SPaT for the RSUs at ``t`` (s): control's predictions when it makes them, else the

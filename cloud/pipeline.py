@@ -263,7 +263,6 @@ class LivePipeline:
                 batch.spat,
                 batch.parking,
                 batch.priority_requests,
-                with_spat=False,
             )
         except Exception:
             m.tick_errors.inc(1, "core")
@@ -284,37 +283,40 @@ class LivePipeline:
             m.tick_errors.inc(1, "spat")
             LOG.exception("tick: SPaT prediction failed")
         m.stage_seconds["spat"].observe(time.perf_counter() - s0)
-        await self._publish(result, spat=True)
+        await self._publish_spat(result)
         self._account(batch, result)
         return result
 
-    async def _publish(self, result: TickResult, *, spat: bool = False) -> None:
-        """Publish the tick's commands and advisories, or (``spat``) its SPaT for the RSUs."""
+    async def _publish(self, result: TickResult) -> None:
+        """Publish the tick's commands and advisories."""
         m = self.metrics
         try:
-            if spat:
-                now = result.picture.t
-                msgs = spat_downlinks(result.rsu_spat, self._seq, self.rsu_of, lambda s: self._spat.due(s, now))
-            else:
-                address = self.trust.identities.real_id if self.trust is not None else None
-                msgs = decision_downlinks(result, self._seq, address)
+            address = self.trust.identities.real_id if self.trust is not None else None
+            msgs = decision_downlinks(result, self._seq, address)
         except Exception:
             m.tick_errors.inc(1, "encode")
             LOG.exception("tick: encoding decisions failed")
             return
-        if not spat:
-            unaddressed = len(result.advisories) - sum(1 for c, _, _ in msgs if c == "advisory")
-            if unaddressed:
-                m.publish_errors.inc(unaddressed, "unknown_vehicle")
-        basis = result.basis_t
-        basis_ns = int(basis * 1e9) if math.isfinite(basis) else 0
+        unaddressed = len(result.advisories) - sum(1 for c, _, _ in msgs if c == "advisory")
+        if unaddressed:
+            m.publish_errors.inc(unaddressed, "unknown_vehicle")
+        basis_ns = _basis_ns(result)
         p0 = time.perf_counter()
         sent = await self.publisher.publish(msgs, basis_ns)
-        if spat:
-            return
         m.publish_seconds.observe(time.perf_counter() - p0)
         if sent and basis_ns and (result.commands or result.advisories):
-            m.latency.observe(time.time() - basis)
+            m.latency.observe(time.time() - result.basis_t)
+
+    async def _publish_spat(self, result: TickResult) -> None:
+        """Publish the tick's SPaT for the RSUs (those due: :class:`SpatThrottle`)."""
+        now = result.picture.t
+        try:
+            msgs = spat_downlinks(result.rsu_spat, self._seq, self.rsu_of, lambda s: self._spat.due(s, now))
+        except Exception:
+            self.metrics.tick_errors.inc(1, "encode")
+            LOG.exception("tick: encoding SPaT failed")
+            return
+        await self.publisher.publish(msgs, _basis_ns(result))
 
     def _account(self, batch: Batch, result: TickResult) -> None:
         m = self.metrics
@@ -335,3 +337,8 @@ class LivePipeline:
             except Exception:
                 m.tick_errors.inc(1, "store")
                 LOG.exception("tick: store offer failed")
+
+
+def _basis_ns(result: TickResult) -> int:
+    """Sender time of the newest input behind a tick's messages, ns (0 when unknown)."""
+    return int(result.basis_t * 1e9) if math.isfinite(result.basis_t) else 0
