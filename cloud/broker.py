@@ -12,7 +12,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -81,6 +81,31 @@ log_type error
 """
 
 
+def mosquitto_exe() -> str | None:
+    """The Mosquitto binary, or None when it is not installed."""
+    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    return exe if Path(exe).exists() else None
+
+
+@contextlib.contextmanager
+def mosquitto_process(exe: str, host: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """Mosquitto ``exe`` with :data:`MOSQUITTO_CONF` on ``host:port``, started (the caller waits
+    until it listens) and stopped on exit."""
+    with tempfile.TemporaryDirectory(prefix="xj-mosquitto-") as tmp:
+        conf = Path(tmp) / "mosquitto.conf"
+        conf.write_text(MOSQUITTO_CONF.format(port=port, host=host))
+        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
 @contextlib.asynccontextmanager
 async def demo_broker(port: int, host: str = "127.0.0.1", *, prefer: str = "auto") -> AsyncIterator[BrokerInfo]:
     """Use the broker on ``host:port`` or start one there for the life of the context.
@@ -100,22 +125,11 @@ async def demo_broker(port: int, host: str = "127.0.0.1", *, prefer: str = "auto
             raise RuntimeError(f"{host}:{port} is taken by something that is not an MQTT broker: choose --mqtt-port")
         yield BrokerInfo(host, port, proto, "existing")
         return
-    exe = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+    exe = mosquitto_exe()
     if exe and prefer in ("auto", "mosquitto"):
-        with tempfile.TemporaryDirectory(prefix="xj-mosquitto-") as tmp:
-            conf = Path(tmp) / "mosquitto.conf"
-            conf.write_text(MOSQUITTO_CONF.format(port=port, host=host))
-            proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            try:
-                await _wait_listening(host, port, 10.0)
-                yield BrokerInfo(host, port, "5", "mosquitto", proc)
-            finally:
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(5)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
+        with mosquitto_process(exe, host, port) as proc:
+            await _wait_listening(host, port, 10.0)
+            yield BrokerInfo(host, port, "5", "mosquitto", proc)
         return
     async with _amqtt(host, port) as info:
         yield info

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import psycopg
 
 from bench.e2e_latency.load import DesignLoad
 from bench.e2e_latency.measure import AdvisoryTimer
-from cloud.broker import MOSQUITTO_CONF, listening
+from cloud.broker import listening, mosquitto_exe, mosquitto_process
 from roadnet import grid, save_map
 
 
@@ -157,32 +156,22 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def private_broker(host: str = "127.0.0.1") -> Iterator[int]:
-    """A Mosquitto of the bench's own on a free port, configured as the platform is deployed
-    (``cloud.broker.MOSQUITTO_CONF``: ``set_tcp_nodelay``, a deep queue); yields its port."""
-    exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    if not Path(exe).exists():
+    """A Mosquitto of the bench's own on a free port, the demo's (``cloud.broker.MOSQUITTO_CONF``:
+    ``set_tcp_nodelay`` as deployed, a deep queue); yields its port."""
+    exe = mosquitto_exe()
+    if exe is None:
         raise SystemExit(
             "bench.e2e_latency: mosquitto is not installed (scripts/services installs it), or pass --mqtt-port"
         )
     port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="xj-e2e-broker-") as tmp:
-        conf = Path(tmp) / "mosquitto.conf"
-        conf.write_text(MOSQUITTO_CONF.format(port=port, host=host))
-        proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            end = time.monotonic() + 10.0
-            while not listening(host, port):
-                if proc.poll() is not None or time.monotonic() > end:
-                    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                    raise SystemExit(f"bench.e2e_latency: the private Mosquitto did not start: {err.strip()}")
-                time.sleep(0.05)
-            yield port
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with mosquitto_process(exe, host, port) as proc:
+        end = time.monotonic() + 10.0
+        while not listening(host, port):
+            if proc.poll() is not None or time.monotonic() > end:
+                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                raise SystemExit(f"bench.e2e_latency: the private Mosquitto did not start: {err.strip()}")
+            time.sleep(0.05)
+        yield port
 
 
 def run(
